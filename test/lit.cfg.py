@@ -1,0 +1,27 @@
+# -*- Python -*-
+# lit configuration for qn: IR tests (*.mlir), tool tests (*.test) and the
+# GoogleTest unit binaries (built into bin/unittests, run by lit's GoogleTest
+# format from test/unittests/lit.cfg.py).
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "qn"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "unittests", "lit.cfg.py", "CMakeLists.txt"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.qn_obj_root, "test")
+
+config.substitutions.append(("%shared", config.qn_shared_dir))
+config.substitutions.append(("%fixtures", os.path.join(config.qn_shared_dir, "fixtures")))
+config.substitutions.append(("%src", config.qn_src_root))
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.qn_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# Fixture-based tests need ../shared next to the checkout.
+if os.path.isdir(os.path.join(config.qn_shared_dir, "fixtures")):
+    config.available_features.add("fixtures")
