@@ -1,0 +1,62 @@
+//===- GGUFWriter.h - write a GGUF v3 file ----------------------*- C++ -*-===//
+//
+// Builds a GGUF v3 file in memory from metadata values and tensor bytes. Used
+// by tools that derive files (layout conversion, test models) and by tests
+// that need small or deliberately broken files.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QN_GGUF_GGUFWRITER_H
+#define QN_GGUF_GGUFWRITER_H
+
+#include "gguf/GGMLType.h"
+#include "gguf/GGUFFile.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qn::gguf {
+
+class GGUFWriter {
+public:
+  /// `alignment` must be a power of two; it is written as
+  /// `general.alignment` only when it differs from the default 32.
+  explicit GGUFWriter(uint64_t alignment = 32);
+
+  /// Adds (or replaces) a metadata entry; file order is insertion order.
+  void setValue(llvm::StringRef key, Value value);
+
+  /// Adds a tensor; `data` must hold exactly rowBytes(type, ne[0]) * ne[1] *
+  /// ... bytes, and ne must have 1 to 4 positive dims. The bytes are copied.
+  llvm::Error addTensor(llvm::StringRef name, GGMLType type,
+                        llvm::ArrayRef<int64_t> ne,
+                        llvm::ArrayRef<uint8_t> data);
+  /// Convenience for F32 tensors.
+  llvm::Error addTensorF32(llvm::StringRef name, llvm::ArrayRef<int64_t> ne,
+                           llvm::ArrayRef<float> data);
+
+  /// The file's bytes.
+  std::string serialize() const;
+  /// Writes the file atomically-enough for tools (to `path`).
+  llvm::Error writeFile(llvm::StringRef path) const;
+
+private:
+  struct PendingTensor {
+    std::string name;
+    GGMLType type;
+    llvm::SmallVector<int64_t, 4> ne;
+    std::vector<uint8_t> data;
+  };
+  uint64_t alignment;
+  std::vector<std::pair<std::string, Value>> kvs;
+  std::vector<PendingTensor> tensors;
+};
+
+} // namespace qn::gguf
+
+#endif // QN_GGUF_GGUFWRITER_H
