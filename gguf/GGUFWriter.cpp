@@ -1,0 +1,166 @@
+//===- GGUFWriter.cpp - write a GGUF v3 file ------------------------------===//
+
+#include "gguf/GGUFWriter.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+
+namespace qn::gguf {
+
+GGUFWriter::GGUFWriter(uint64_t alignment)
+    : alignment(llvm::isPowerOf2_64(alignment) ? alignment : 32) {}
+
+void GGUFWriter::setValue(llvm::StringRef key, Value value) {
+  for (auto &kv : kvs)
+    if (kv.first == key) {
+      kv.second = std::move(value);
+      return;
+    }
+  kvs.emplace_back(key.str(), std::move(value));
+}
+
+llvm::Error GGUFWriter::addTensor(llvm::StringRef name, GGMLType type,
+                                  llvm::ArrayRef<int64_t> ne,
+                                  llvm::ArrayRef<uint8_t> data) {
+  if (ne.empty() || ne.size() > 4)
+    return llvm::createStringError(
+        llvm::formatv("tensor '{0}': {1} dims, expected 1 to 4", name,
+                      ne.size())
+            .str());
+  if (!isValidRowLength(type, ne[0]))
+    return llvm::createStringError(
+        llvm::formatv("tensor '{0}': row length {1} does not fit type id {2}",
+                      name, ne[0], static_cast<uint32_t>(type))
+            .str());
+  uint64_t expected = rowBytes(type, ne[0]);
+  for (size_t d = 1; d < ne.size(); ++d) {
+    if (ne[d] < 0)
+      return llvm::createStringError("tensor '" + name + "': negative dim");
+    expected *= static_cast<uint64_t>(ne[d]);
+  }
+  if (data.size() != expected)
+    return llvm::createStringError(
+        llvm::formatv("tensor '{0}': {1} bytes given, shape needs {2}", name,
+                      data.size(), expected)
+            .str());
+  for (const PendingTensor &t : tensors)
+    if (t.name == name)
+      return llvm::createStringError("duplicate tensor '" + name + "'");
+  tensors.push_back(PendingTensor{
+      name.str(), type, llvm::SmallVector<int64_t, 4>(ne.begin(), ne.end()),
+      std::vector<uint8_t>(data.begin(), data.end())});
+  return llvm::Error::success();
+}
+
+llvm::Error GGUFWriter::addTensorF32(llvm::StringRef name,
+                                     llvm::ArrayRef<int64_t> ne,
+                                     llvm::ArrayRef<float> data) {
+  return addTensor(
+      name, GGMLType::F32, ne,
+      llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(data.data()),
+                              data.size() * sizeof(float)));
+}
+
+namespace {
+template <typename T> void put(std::string &out, T v) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &v, sizeof(T));
+  out.append(bytes, sizeof(T));
+}
+
+void putString(std::string &out, llvm::StringRef s) {
+  put<uint64_t>(out, s.size());
+  out.append(s.data(), s.size());
+}
+
+void putValue(std::string &out, const Value &v) {
+  switch (v.type()) {
+  case ValueType::UInt8:
+    return put<uint8_t>(out, static_cast<uint8_t>(*v.asUInt()));
+  case ValueType::UInt16:
+    return put<uint16_t>(out, static_cast<uint16_t>(*v.asUInt()));
+  case ValueType::UInt32:
+    return put<uint32_t>(out, static_cast<uint32_t>(*v.asUInt()));
+  case ValueType::UInt64:
+    return put<uint64_t>(out, *v.asUInt());
+  case ValueType::Int8:
+    return put<int8_t>(out, static_cast<int8_t>(*v.asInt()));
+  case ValueType::Int16:
+    return put<int16_t>(out, static_cast<int16_t>(*v.asInt()));
+  case ValueType::Int32:
+    return put<int32_t>(out, static_cast<int32_t>(*v.asInt()));
+  case ValueType::Int64:
+    return put<int64_t>(out, *v.asInt());
+  case ValueType::Float32:
+    return put<float>(out, static_cast<float>(*v.asFloat()));
+  case ValueType::Float64:
+    return put<double>(out, *v.asFloat());
+  case ValueType::Bool:
+    return put<uint8_t>(out, *v.asBool() ? 1 : 0);
+  case ValueType::String:
+    return putString(out, *v.asString());
+  case ValueType::Array:
+    put<uint32_t>(out, static_cast<uint32_t>(v.arrayElementType()));
+    put<uint64_t>(out, v.arraySize());
+    for (const Value &e : v.array())
+      putValue(out, e);
+    return;
+  }
+}
+} // namespace
+
+std::string GGUFWriter::serialize() const {
+  std::vector<std::pair<std::string, Value>> allKVs = kvs;
+  bool hasAlignmentKey = false;
+  for (const auto &kv : kvs)
+    hasAlignmentKey |= kv.first == "general.alignment";
+  if (!hasAlignmentKey && alignment != 32)
+    allKVs.emplace_back("general.alignment",
+                        Value::makeUInt(ValueType::UInt32, alignment));
+
+  std::string out;
+  put<uint32_t>(out, 0x46554747); // "GGUF"
+  put<uint32_t>(out, 3);
+  put<uint64_t>(out, tensors.size());
+  put<uint64_t>(out, allKVs.size());
+  for (const auto &kv : allKVs) {
+    putString(out, kv.first);
+    put<uint32_t>(out, static_cast<uint32_t>(kv.second.type()));
+    putValue(out, kv.second);
+  }
+  uint64_t offset = 0;
+  for (const PendingTensor &t : tensors) {
+    putString(out, t.name);
+    put<uint32_t>(out, static_cast<uint32_t>(t.ne.size()));
+    for (int64_t d : t.ne)
+      put<int64_t>(out, d);
+    put<uint32_t>(out, static_cast<uint32_t>(t.type));
+    put<uint64_t>(out, offset);
+    offset = llvm::alignTo(offset + t.data.size(), alignment);
+  }
+  out.resize(llvm::alignTo(out.size(), alignment), '\0');
+  for (const PendingTensor &t : tensors) {
+    out.append(reinterpret_cast<const char *>(t.data.data()), t.data.size());
+    out.resize(llvm::alignTo(out.size(), alignment), '\0');
+  }
+  return out;
+}
+
+llvm::Error GGUFWriter::writeFile(llvm::StringRef path) const {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return llvm::createStringError(ec, path + ": " + ec.message());
+  os << serialize();
+  os.close();
+  if (os.has_error())
+    return llvm::createStringError(os.error(),
+                                   path + ": " + os.error().message());
+  return llvm::Error::success();
+}
+
+} // namespace qn::gguf
