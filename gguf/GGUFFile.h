@@ -132,11 +132,13 @@ public:
   uint64_t alignment() const { return dataAlignment; }
   /// Byte offset of the data section from the start of the file.
   uint64_t dataOffset() const { return dataSectionOffset; }
-  /// The whole file.
+  /// The path (or buffer name) the file was read from.
   llvm::StringRef bufferIdentifier() const {
     return buffer->getBufferIdentifier();
   }
   size_t fileSize() const { return buffer->getBufferSize(); }
+  /// The file's bytes (mapped or owned by this object).
+  llvm::StringRef bytes() const { return buffer->getBuffer(); }
 
   /// nullptr if `key` is absent.
   const Value *find(llvm::StringRef key) const;
