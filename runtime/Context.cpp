@@ -1,0 +1,213 @@
+//===- Context.cpp - evaluation context: state slots + batches -----------===//
+
+#include "runtime/Context.h"
+
+#include "runtime/layers/Layers.h"
+#include "runtime/ops/Norms.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+
+namespace qn::runtime {
+
+static llvm::Error error(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+Context::Context(const Model &model, const ContextParams &params)
+    : model(model), cparams(params) {}
+
+Context::~Context() = default;
+
+llvm::Expected<std::unique_ptr<Context>>
+Context::create(const Model &model, const ContextParams &params) {
+  if (params.nCtx <= 0 || params.nSeqMax <= 0 || params.nUBatch <= 0)
+    return error(llvm::formatv("invalid context parameters: context {0}, "
+                               "sequences {1}, ubatch {2} (all must be > 0)",
+                               params.nCtx, params.nSeqMax, params.nUBatch));
+  std::unique_ptr<Context> ctx(new Context(model, params));
+  const gguf::Qwen3NextHParams &hp = model.hparams();
+  const size_t kvRow = kvElementBytes(params.kvType) * hp.nHeadKV * hp.headDim;
+  ctx->slots.resize(static_cast<size_t>(params.nSeqMax));
+  for (SequenceSlot &slot : ctx->slots) {
+    slot.conv.resize(hp.nLayer);
+    slot.delta.resize(hp.nLayer);
+    slot.keys.resize(hp.nLayer);
+    slot.values.resize(hp.nLayer);
+    for (int64_t il = 0; il < hp.nLayer; ++il) {
+      if (hp.isRecurrent[il]) {
+        slot.conv[il].assign((hp.convKernel - 1) * hp.convChannels(), 0.0f);
+        slot.delta[il].assign(hp.ssmTimeStepRank * hp.ssmState * hp.headVDim(),
+                              0.0f);
+      } else {
+        slot.keys[il].assign(kvRow * params.nCtx, 0);
+        slot.values[il].assign(kvRow * params.nCtx, 0);
+      }
+    }
+  }
+  ctx->ws = std::make_unique<Workspace>();
+  ctx->ws->allocate(hp, params.nUBatch, params.nCtx);
+  const size_t act = static_cast<size_t>(params.nUBatch * hp.nEmbd);
+  ctx->hidden.assign(act, 0.0f);
+  ctx->normed.assign(act, 0.0f);
+  ctx->mixed.assign(act, 0.0f);
+  return ctx;
+}
+
+int64_t Context::nVocab() const { return model.hparams().nVocab; }
+
+const float *Context::outputLogits(int64_t i) const {
+  return logits.data() + i * nVocab();
+}
+
+llvm::Error Context::checkSeq(int32_t seq) const {
+  if (seq < 0 || seq >= cparams.nSeqMax)
+    return error(llvm::formatv("sequence id {0} out of range [0, {1})", seq,
+                               cparams.nSeqMax));
+  return llvm::Error::success();
+}
+
+int64_t Context::seqLength(int32_t seq) const {
+  return seq >= 0 && seq < cparams.nSeqMax ? slots[seq].length : 0;
+}
+
+void Context::seqReset(int32_t seq) {
+  if (seq >= 0 && seq < cparams.nSeqMax)
+    slots[seq].reset();
+}
+
+llvm::Error Context::seqCopy(int32_t src, int32_t dst) {
+  if (llvm::Error err = checkSeq(src))
+    return err;
+  if (llvm::Error err = checkSeq(dst))
+    return err;
+  if (src != dst)
+    slots[dst] = slots[src];
+  return llvm::Error::success();
+}
+
+llvm::Error Context::validate(llvm::ArrayRef<BatchToken> batch) const {
+  if (batch.empty())
+    return error("empty batch: no tokens to evaluate");
+  std::vector<int64_t> next(static_cast<size_t>(cparams.nSeqMax));
+  for (int64_t s = 0; s < cparams.nSeqMax; ++s)
+    next[s] = slots[s].length;
+  const int64_t V = nVocab();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const BatchToken &b = batch[i];
+    if (b.token < 0 || b.token >= V)
+      return error(llvm::formatv("token {0}: id {1} out of range [0, {2})", i,
+                                 b.token, V));
+    if (llvm::Error err = checkSeq(b.seq))
+      return err;
+    if (b.pos >= cparams.nCtx)
+      return error(llvm::formatv(
+          "token {0}: position {1} does not fit the context of {2} tokens", i,
+          b.pos, cparams.nCtx));
+    if (b.pos != 0 && b.pos != next[b.seq])
+      return error(llvm::formatv(
+          "token {0}: position {1} in sequence {2}, expected {3} (sequences "
+          "are append-only; position 0 restarts one)",
+          i, b.pos, b.seq, next[b.seq]));
+    next[b.seq] = b.pos + 1;
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error Context::decode(llvm::ArrayRef<BatchToken> batch) {
+  if (llvm::Error err = validate(batch))
+    return err;
+  const int64_t V = nVocab();
+  outputRow.assign(batch.size(), -1);
+  nOutputs = 0;
+  for (size_t i = 0; i < batch.size(); ++i)
+    if (batch[i].wantLogits)
+      outputRow[i] = nOutputs++;
+  logits.resize(static_cast<size_t>(std::max<int64_t>(nOutputs * V, 1)));
+
+  std::vector<int64_t> idx;
+  idx.reserve(static_cast<size_t>(cparams.nUBatch));
+  for (size_t ub = 0; ub < batch.size(); ub += cparams.nUBatch) {
+    const size_t end = std::min(batch.size(), ub + cparams.nUBatch);
+    // Each sequence of the ubatch runs on its own, its tokens in order; a
+    // token at position 0 restarts the sequence.
+    std::vector<bool> done(end - ub, false);
+    for (size_t i = ub; i < end; ++i) {
+      if (done[i - ub])
+        continue;
+      const int32_t seq = batch[i].seq;
+      idx.clear();
+      for (size_t j = i; j < end; ++j) {
+        if (batch[j].seq != seq)
+          continue;
+        if (batch[j].pos == 0 && !idx.empty())
+          break; // a restart: the rest of this sequence is a new group
+        idx.push_back(static_cast<int64_t>(j));
+        done[j - ub] = true;
+      }
+      if (batch[idx.front()].pos == 0)
+        slots[seq].reset();
+      forward(batch, idx);
+      slots[seq].length = batch[idx.back()].pos + 1;
+      --i; // revisit: a restart may have left tokens of this sequence
+    }
+  }
+  return llvm::Error::success();
+}
+
+void Context::forward(llvm::ArrayRef<BatchToken> batch,
+                      llvm::ArrayRef<int64_t> idx) {
+  const gguf::Qwen3NextHParams &hp = model.hparams();
+  const int64_t T = static_cast<int64_t>(idx.size()), D = hp.nEmbd;
+  const float eps = static_cast<float>(hp.rmsEps);
+  const Dumper dump(cparams.dumpDir);
+  SequenceSlot &slot = slots[batch[idx.front()].seq];
+  groupPos.resize(idx.size());
+  for (int64_t t = 0; t < T; ++t) {
+    groupPos[t] = batch[idx[t]].pos;
+    model.embed(batch[idx[t]].token, hidden.data() + t * D);
+  }
+  float *h = hidden.data(), *x = normed.data(), *m = mixed.data();
+  dump("inp_embd", h, T * D);
+
+  for (int64_t il = 0; il < hp.nLayer; ++il) {
+    const LayerWeights &w = model.layers()[il];
+    LayerContext lc{model,         w, il, slot, *ws, cparams.pool, dump,
+                    cparams.kvType};
+    rmsNormRows(h, w.attnNorm.data(), T, D, eps, x);
+    dump("attn_norm-" + llvm::Twine(il), x, T * D);
+    if (w.recurrent)
+      linearAttention(lc, x, T, m);
+    else
+      fullAttention(lc, x, groupPos.data(), T, m);
+    for (int64_t i = 0; i < T * D; ++i)
+      h[i] += m[i];
+    rmsNormRows(h, w.postAttnNorm.data(), T, D, eps, x);
+    dump("ffn_inp_normed-" + llvm::Twine(il), x, T * D);
+    moeFFN(lc, x, T, m);
+    for (int64_t i = 0; i < T * D; ++i)
+      h[i] += m[i];
+    dump("l_out-" + llvm::Twine(il), h, T * D);
+  }
+
+  // Head: only the rows that asked for logits.
+  int64_t n = 0;
+  for (int64_t t = 0; t < T; ++t)
+    if (outputRow[idx[t]] >= 0)
+      rmsNorm(h + t * D, model.outputNorm().data(), D, eps, x + (n++) * D);
+  if (n == 0)
+    return;
+  dump("result_norm", x, n * D);
+  const int64_t V = nVocab();
+  groupLogits.resize(static_cast<size_t>(n * V));
+  matmul(model.output(), x, n, groupLogits.data(), cparams.pool);
+  dump("result_output", groupLogits.data(), n * V);
+  int64_t r = 0;
+  for (int64_t t = 0; t < T; ++t)
+    if (outputRow[idx[t]] >= 0)
+      std::copy_n(groupLogits.data() + (r++) * V, V,
+                  logits.data() + outputRow[idx[t]] * V);
+}
+
+} // namespace qn::runtime

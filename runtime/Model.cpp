@@ -1,0 +1,143 @@
+//===- Model.cpp - a loaded Qwen3-Next GGUF ready to run -----------------===//
+
+#include "runtime/Model.h"
+
+#include "gguf/Dequantize.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+
+namespace qn::runtime {
+
+using gguf::TensorInfo;
+
+static llvm::Error tensorError(const llvm::Twine &file, const TensorInfo &t,
+                               const llvm::Twine &why) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 file + ": tensor '" + t.name + "' " + why);
+}
+
+/// A matrix view of a 2-D tensor {cols, rows} or a stacked 3-D tensor
+/// {cols, rows, E} (one rows x cols matrix per expert).
+static llvm::Expected<WeightView> matrixView(llvm::StringRef file,
+                                             const TensorInfo *t) {
+  if (!t)
+    return WeightView{};
+  if (!gguf::canDequantize(t->type) ||
+      !gguf::isValidRowLength(t->type, t->ne[0]))
+    return tensorError(file, *t,
+                       llvm::formatv("has type {0}, which qn cannot multiply "
+                                     "with {1} columns",
+                                     gguf::getTypeName(t->type), t->ne[0]));
+  WeightView v;
+  v.type = t->type;
+  v.data = t->data;
+  v.cols = t->ne[0];
+  v.rows = t->ne.size() > 1 ? t->ne[1] : 1;
+  v.rowBytes = gguf::rowBytes(t->type, t->ne[0]);
+  return v;
+}
+
+static llvm::Expected<std::vector<float>> floatVector(llvm::StringRef file,
+                                                      const TensorInfo *t) {
+  std::vector<float> out;
+  if (!t)
+    return out;
+  out.resize(static_cast<size_t>(t->numElements()));
+  if (llvm::Error err =
+          gguf::dequantize(t->type, t->data, out.data(), t->numElements()))
+    return tensorError(file, *t,
+                       "cannot be read as floats: " +
+                           llvm::toString(std::move(err)));
+  return out;
+}
+
+llvm::Expected<std::unique_ptr<Model>> Model::open(llvm::StringRef path) {
+  auto file = gguf::GGUFFile::open(path);
+  if (!file)
+    return file.takeError();
+  auto desc = gguf::describeQwen3Next(**file);
+  if (!desc)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   path + ": " +
+                                       llvm::toString(desc.takeError()));
+  std::unique_ptr<Model> m(new Model());
+  m->gguf = std::move(*file);
+  m->desc = std::move(*desc);
+  const gguf::Qwen3NextHParams &hp = m->desc.hp;
+  if (hp.ssmTimeStepRank % std::max<int64_t>(hp.ssmGroupCount, 1) != 0 ||
+      hp.nHead % std::max<int64_t>(hp.nHeadKV, 1) != 0 || hp.ropeDims % 2 ||
+      hp.ropeDims > hp.headDim)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "%s: unsupported head geometry (Hv %% Hk, Hq %% Hkv or rope dims)",
+        path.str().c_str());
+
+  llvm::Error err = llvm::Error::success();
+  auto view = [&](const TensorInfo *t) {
+    auto v = matrixView(path, t);
+    if (!v) {
+      err = llvm::joinErrors(std::move(err), v.takeError());
+      return WeightView{};
+    }
+    return *v;
+  };
+  auto floats = [&](const TensorInfo *t) {
+    auto v = floatVector(path, t);
+    if (!v) {
+      err = llvm::joinErrors(std::move(err), v.takeError());
+      return std::vector<float>{};
+    }
+    return std::move(*v);
+  };
+
+  m->tokenEmbdView = view(m->desc.tokenEmbd);
+  m->outputView = view(m->desc.output);
+  m->outputNormW = floats(m->desc.outputNorm);
+  for (size_t il = 0; il < m->desc.layers.size(); ++il) {
+    const gguf::Qwen3NextLayer &l = m->desc.layers[il];
+    LayerWeights w;
+    w.recurrent = hp.isRecurrent[il];
+    w.attnNorm = floats(l.attnNorm);
+    w.postAttnNorm = floats(l.postAttnNorm);
+    w.attnQ = view(l.attnQ);
+    w.attnK = view(l.attnK);
+    w.attnV = view(l.attnV);
+    w.attnOutput = view(l.attnOutput);
+    w.attnQNorm = floats(l.attnQNorm);
+    w.attnKNorm = floats(l.attnKNorm);
+    w.ssmIn = view(l.ssmIn);
+    w.attnQKV = view(l.attnQKV);
+    w.attnGate = view(l.attnGate);
+    w.ssmBA = view(l.ssmBA);
+    w.ssmOut = view(l.ssmOut);
+    w.ssmConv1d = floats(l.ssmConv1d);
+    w.ssmDt = floats(l.ssmDt);
+    w.ssmA = floats(l.ssmA);
+    w.ssmNorm = floats(l.ssmNorm);
+    w.ffnRouter = view(l.ffnGateInp);
+    w.ffnGateExps = view(l.ffnGateExps);
+    w.ffnUpExps = view(l.ffnUpExps);
+    w.ffnDownExps = view(l.ffnDownExps);
+    w.hasSharedExpert = l.hasSharedExpert();
+    w.ffnGateShexp = view(l.ffnGateShexp);
+    w.ffnUpShexp = view(l.ffnUpShexp);
+    w.ffnDownShexp = view(l.ffnDownShexp);
+    w.ffnGateInpShexp = floats(l.ffnGateInpShexp);
+    m->layerWeights.push_back(std::move(w));
+  }
+  if (err)
+    return std::move(err);
+  m->qkvzOrder = gguf::legacyQKVZRowOrder(hp);
+  m->baOrder = gguf::baRowOrder(hp);
+  return m;
+}
+
+void Model::embed(int32_t token, float *out) const {
+  const uint8_t *row = tokenEmbdView.data + token * tokenEmbdView.rowBytes;
+  gguf::dequantizeRowUnchecked(tokenEmbdView.type, row, out,
+                               tokenEmbdView.cols);
+}
+
+} // namespace qn::runtime

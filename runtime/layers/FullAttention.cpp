@@ -1,0 +1,77 @@
+//===- FullAttention.cpp - gated full attention (spec §3.3) --------------===//
+
+#include "runtime/layers/Layers.h"
+
+#include "runtime/ops/Activations.h"
+#include "runtime/ops/Attention.h"
+#include "runtime/ops/Norms.h"
+#include "runtime/ops/Rope.h"
+
+namespace qn::runtime {
+
+void fullAttention(LayerContext &c, const float *x, const int32_t *pos,
+                   int64_t T, float *out) {
+  const gguf::Qwen3NextHParams &hp = c.model.hparams();
+  const LayerWeights &w = c.w;
+  Workspace &ws = c.ws;
+  const int64_t il = c.layer;
+  const int64_t Hq = hp.nHead, Hkv = hp.nHeadKV, Dh = hp.headDim;
+  const int64_t qDim = Hq * Dh, kvDim = Hkv * Dh;
+  const float eps = static_cast<float>(hp.rmsEps);
+  float *q = ws.q.data(), *k = ws.k.data(), *v = ws.v.data();
+  float *gate = ws.gate.data(), *att = ws.att.data();
+
+  // 1. Projections. attn_q interleaves query and gate per head:
+  // rows [h*2Dh, h*2Dh+Dh) are query head h, the next Dh its gate.
+  matmul(w.attnQ, x, T, ws.proj.data(), c.pool);
+  matmul(w.attnK, x, T, k, c.pool);
+  matmul(w.attnV, x, T, v, c.pool);
+  c.dump("Qaux-" + llvm::Twine(il), ws.proj.data(), T * 2 * qDim);
+  c.dump("Kcur-" + llvm::Twine(il), k, T * kvDim);
+  c.dump("Vcur-" + llvm::Twine(il), v, T * kvDim);
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t h = 0; h < Hq; ++h)
+      for (int64_t d = 0; d < Dh; ++d) {
+        const float *p = ws.proj.data() + t * 2 * qDim + h * 2 * Dh;
+        q[t * qDim + h * Dh + d] = p[d];
+        gate[t * qDim + h * Dh + d] = p[Dh + d];
+      }
+
+  // 2. Per-head RMSNorm (weights shared by heads), then partial NEOX RoPE.
+  rmsNormRows(q, w.attnQNorm.data(), T * Hq, Dh, eps, q);
+  rmsNormRows(k, w.attnKNorm.data(), T * Hkv, Dh, eps, k);
+  c.dump("Qcur_normed-" + llvm::Twine(il), q, T * qDim);
+  c.dump("Kcur_normed-" + llvm::Twine(il), k, T * kvDim);
+  const float base = static_cast<float>(hp.ropeBase);
+  for (int64_t t = 0; t < T; ++t) {
+    ropeNeox(q + t * qDim, Hq, Dh, hp.ropeDims, pos[t], base);
+    ropeNeox(k + t * kvDim, Hkv, Dh, hp.ropeDims, pos[t], base);
+  }
+  c.dump("Qcur_roped-" + llvm::Twine(il), q, T * qDim);
+  c.dump("Kcur_roped-" + llvm::Twine(il), k, T * kvDim);
+
+  // 3. Store K/V at their positions, then attend causally. All T rows are
+  // stored first: a token sees the earlier tokens of its own ubatch.
+  const size_t rowBytes = kvElementBytes(c.kvType) * kvDim;
+  uint8_t *K = c.slot.keys[il].data(), *V = c.slot.values[il].data();
+  for (int64_t t = 0; t < T; ++t) {
+    storeKV(k + t * kvDim, kvDim, c.kvType, K + pos[t] * rowBytes);
+    storeKV(v + t * kvDim, kvDim, c.kvType, V + pos[t] * rowBytes);
+  }
+  for (int64_t t = 0; t < T; ++t)
+    attendCached(q + t * qDim, K, V, c.kvType, pos[t] + 1, Hq, Hkv, Dh,
+                 ws.attScratch.data(), att + t * qDim);
+  c.dump("kqv_out-" + llvm::Twine(il), att, T * qDim);
+
+  // 4. Sigmoid output gate, output projection.
+  for (int64_t i = 0; i < T * qDim; ++i) {
+    gate[i] = sigmoid(gate[i]);
+    att[i] *= gate[i];
+  }
+  c.dump("gate-" + llvm::Twine(il), gate, T * qDim);
+  c.dump("qkv_gated-" + llvm::Twine(il), att, T * qDim);
+  matmul(w.attnOutput, att, T, out, c.pool);
+  c.dump("attn_out-" + llvm::Twine(il), out, T * hp.nEmbd);
+}
+
+} // namespace qn::runtime

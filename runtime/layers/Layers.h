@@ -1,0 +1,77 @@
+//===- Layers.h - the blocks of the Qwen3-Next forward pass -----*- C++ -*-===//
+//
+// Internal to the runtime. Each block works on the T tokens of one sequence
+// within a ubatch, reads the normed input `x` [T x D] and writes its output
+// [T x D] (the residual add is the caller's). All scratch comes from the
+// Workspace, sized once per context, so a step allocates nothing.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QN_RUNTIME_LAYERS_LAYERS_H
+#define QN_RUNTIME_LAYERS_LAYERS_H
+
+#include "runtime/Dump.h"
+#include "runtime/Model.h"
+#include "runtime/ops/Attention.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace qn::runtime {
+
+class ThreadPool;
+
+/// The carried state of one sequence slot (spec §5).
+struct SequenceSlot {
+  /// Positions 0..length-1 have been evaluated.
+  int64_t length = 0;
+  /// Per layer (empty for full-attention layers): conv window ggml
+  /// {Kc-1, Cc} and delta state Hv x [dk x dv], both F32.
+  std::vector<std::vector<float>> conv, delta;
+  /// Per layer (empty for linear layers): nCtx rows of Hkv*Dh cache
+  /// elements for K (roped, normed) and V.
+  std::vector<std::vector<uint8_t>> keys, values;
+
+  /// Clears the recurrent state and forgets every position.
+  void reset();
+};
+
+/// Scratch for one ubatch of at most `maxTokens` tokens.
+struct Workspace {
+  int64_t maxTokens = 0;
+  std::vector<float> proj, u, z, y, baRaw, g, beta, o, deltaScratch;
+  std::vector<float> q, k, v, gate, att, attScratch;
+  std::vector<float> routerLogits, probs, weights, xe, eg, eu, ed, routed,
+      shared;
+  std::vector<int32_t> ids, expertTokens, expertSlots;
+
+  void allocate(const gguf::Qwen3NextHParams &hp, int64_t maxTokens,
+                int64_t nCtx);
+};
+
+struct LayerContext {
+  const Model &model;
+  const LayerWeights &w;
+  int64_t layer;
+  SequenceSlot &slot;
+  Workspace &ws;
+  ThreadPool *pool;
+  const Dumper &dump;
+  KVType kvType;
+};
+
+/// Gated DeltaNet mixer (spec §3.2) over T tokens, advancing the slot's conv
+/// window and delta state.
+void linearAttention(LayerContext &c, const float *x, int64_t T, float *out);
+
+/// Gated full attention (spec §3.3). `pos[t]` is token t's position; its K/V
+/// are stored at cache row pos[t] and it attends to rows 0..pos[t].
+void fullAttention(LayerContext &c, const float *x, const int32_t *pos,
+                   int64_t T, float *out);
+
+/// Routed + shared expert FFN (spec §3.4).
+void moeFFN(LayerContext &c, const float *x, int64_t T, float *out);
+
+} // namespace qn::runtime
+
+#endif // QN_RUNTIME_LAYERS_LAYERS_H

@@ -1,0 +1,120 @@
+//===- LinearAttention.cpp - the Gated DeltaNet mixer (spec §3.2) --------===//
+
+#include "runtime/layers/Layers.h"
+
+#include "runtime/ThreadPool.h"
+#include "runtime/ops/Activations.h"
+#include "runtime/ops/Conv.h"
+#include "runtime/ops/DeltaNet.h"
+#include "runtime/ops/Norms.h"
+
+namespace qn::runtime {
+
+void linearAttention(LayerContext &c, const float *x, int64_t T, float *out) {
+  const gguf::Qwen3NextHParams &hp = c.model.hparams();
+  const LayerWeights &w = c.w;
+  Workspace &ws = c.ws;
+  const int64_t il = c.layer;
+  const int64_t Hk = hp.ssmGroupCount, Hv = hp.ssmTimeStepRank;
+  const int64_t dk = hp.ssmState, dv = hp.headVDim();
+  const int64_t Ck = hp.keyDim(), Cv = hp.ssmInner, Cc = hp.convChannels();
+  const float eps = static_cast<float>(hp.rmsEps);
+  float *u = ws.u.data(), *z = ws.z.data(), *y = ws.y.data();
+
+  // 1. Input projections: u = [q | k | v] in conv-channel order, z = gate.
+  if (w.ssmIn.data) {
+    // Legacy ssm_in is grouped by key head (§2.3): multiply, then gather
+    // rows into the split layout's order.
+    const int64_t nRows = w.ssmIn.rows;
+    matmul(w.ssmIn, x, T, ws.proj.data(), c.pool);
+    c.dump("linear_attn_mixed_qkvz-" + llvm::Twine(il), ws.proj.data(),
+           T * nRows);
+    const std::vector<int64_t> &order = c.model.qkvzRowOrder();
+    for (int64_t t = 0; t < T; ++t) {
+      const float *p = ws.proj.data() + t * nRows;
+      for (int64_t r = 0; r < Cc; ++r)
+        u[t * Cc + r] = p[order[r]];
+      for (int64_t r = 0; r < Cv; ++r)
+        z[t * Cv + r] = p[order[Cc + r]];
+    }
+  } else {
+    matmul(w.attnQKV, x, T, u, c.pool);
+    matmul(w.attnGate, x, T, z, c.pool);
+  }
+  c.dump("qkv_mixed-" + llvm::Twine(il), u, T * Cc);
+  c.dump("z-" + llvm::Twine(il), z, T * Cv);
+
+  // 2. Write strength beta = sigmoid(b), log-decay g = A softplus(a + dt).
+  matmul(w.ssmBA, x, T, ws.baRaw.data(), c.pool);
+  c.dump("linear_attn_mixed_ba-" + llvm::Twine(il), ws.baRaw.data(),
+         T * 2 * Hv);
+  const std::vector<int64_t> &baOrder = c.model.baRowOrder();
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t h = 0; h < Hv; ++h) {
+      const float b = ws.baRaw[t * 2 * Hv + baOrder[h]];
+      const float a = ws.baRaw[t * 2 * Hv + baOrder[Hv + h]];
+      ws.beta[t * Hv + h] = sigmoid(b);
+      ws.g[t * Hv + h] = w.ssmA[h] * softplus(a + w.ssmDt[h]);
+    }
+  c.dump("g_in-" + llvm::Twine(il), ws.g.data(), T * Hv);
+
+  // 3. Causal conv over the channels with the carried window, then SiLU.
+  causalConv1d(u, T, Cc, hp.convKernel, w.ssmConv1d.data(),
+               c.slot.conv[il].data(), y);
+  for (int64_t i = 0; i < T * Cc; ++i)
+    y[i] = silu(y[i]);
+  c.dump("conv_output_silu-" + llvm::Twine(il), y, T * Cc);
+  c.dump("new_conv_states_cont-" + llvm::Twine(il), c.slot.conv[il].data(),
+         static_cast<int64_t>(c.slot.conv[il].size()));
+
+  // 4. L2-normalise every q and k head in place.
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t j = 0; j < 2 * Hk; ++j) {
+      float *head = y + t * Cc + j * dk;
+      l2Norm(head, dk, eps, head);
+    }
+  c.dump.strided("q_fused-" + llvm::Twine(il), y, T, Ck, Cc);
+  c.dump.strided("k_fused-" + llvm::Twine(il), y + Ck, T, Ck, Cc);
+
+  // 5. The delta rule, one value head at a time (heads are independent);
+  // v-head h reads q/k head h / (Hv/Hk).
+  const int64_t r = Hv / Hk;
+  float *state = c.slot.delta[il].data();
+  auto runHeads = [&](int64_t h0, int64_t h1) {
+    for (int64_t h = h0; h < h1; ++h) {
+      const int64_t kh = h / r;
+      float *M = state + h * dk * dv;
+      for (int64_t t = 0; t < T; ++t) {
+        const float *row = y + t * Cc;
+        gatedDeltaStep(
+            M, row + kh * dk, row + Ck + kh * dk, row + 2 * Ck + h * dv,
+            ws.g[t * Hv + h], ws.beta[t * Hv + h], dk, dv,
+            ws.o.data() + t * Cv + h * dv, ws.deltaScratch.data() + h * dv);
+      }
+    }
+  };
+  if (c.pool)
+    c.pool->parallelFor(Hv, runHeads);
+  else
+    runHeads(0, Hv);
+  c.dump("attn_output-" + llvm::Twine(il), ws.o.data(), T * Cv);
+  c.dump("new_state-" + llvm::Twine(il), state,
+         static_cast<int64_t>(c.slot.delta[il].size()));
+
+  // 6. Gated RMSNorm per head (ssm_norm shared by heads, not shifted).
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t h = 0; h < Hv; ++h) {
+      float *oh = ws.o.data() + t * Cv + h * dv;
+      const float *zh = z + t * Cv + h * dv;
+      rmsNorm(oh, w.ssmNorm.data(), dv, eps, oh);
+      for (int64_t d = 0; d < dv; ++d)
+        oh[d] *= silu(zh[d]);
+    }
+  c.dump("attn_out_norm-" + llvm::Twine(il), ws.o.data(), T * Cv);
+
+  // 7. Output projection.
+  matmul(w.ssmOut, ws.o.data(), T, out, c.pool);
+  c.dump("linear_attn_out-" + llvm::Twine(il), out, T * hp.nEmbd);
+}
+
+} // namespace qn::runtime
