@@ -1,0 +1,221 @@
+//===- OpsTest.cpp - runtime ops against independent formulations --------===//
+//
+// Each op is checked on random inputs (odd sizes, no zeros) against a
+// direct double-precision transcription of the spec's formula, not against
+// another use of the op itself.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/ops/Activations.h"
+#include "runtime/ops/Attention.h"
+#include "runtime/ops/Conv.h"
+#include "runtime/ops/DeltaNet.h"
+#include "runtime/ops/Norms.h"
+#include "runtime/ops/Rope.h"
+#include "runtime/ops/Router.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <vector>
+
+using namespace qn::runtime;
+
+namespace {
+
+std::vector<float> randomVector(size_t n, std::mt19937 &rng, float lo = -1.0f,
+                                float hi = 1.0f) {
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (float &x : v) {
+    x = d(rng);
+    if (x == 0.0f)
+      x = 0.5f;
+  }
+  return v;
+}
+
+TEST(OpsTest, RmsNormMatchesFormula) {
+  std::mt19937 rng(1);
+  const int64_t n = 37;
+  auto x = randomVector(n, rng, -3, 3), w = randomVector(n, rng);
+  std::vector<float> out(n);
+  rmsNorm(x.data(), w.data(), n, 1e-6f, out.data());
+  double ss = 0;
+  for (float v : x)
+    ss += double(v) * v;
+  const double inv = 1.0 / std::sqrt(ss / n + 1e-6);
+  for (int64_t i = 0; i < n; ++i)
+    EXPECT_NEAR(out[i], w[i] * x[i] * inv, 1e-5);
+}
+
+TEST(OpsTest, L2NormUsesMaxOfNormAndEps) {
+  std::mt19937 rng(2);
+  const int64_t n = 29;
+  auto x = randomVector(n, rng);
+  std::vector<float> out(n);
+  l2Norm(x.data(), n, 1e-6f, out.data());
+  double ss = 0;
+  for (float v : x)
+    ss += double(v) * v;
+  for (int64_t i = 0; i < n; ++i)
+    EXPECT_NEAR(out[i], x[i] / std::sqrt(ss), 1e-6);
+  // A vector shorter than eps is divided by eps, not by its norm.
+  std::vector<float> tiny(n, 1e-9f);
+  l2Norm(tiny.data(), n, 1e-6f, out.data());
+  for (int64_t i = 0; i < n; ++i)
+    EXPECT_NEAR(out[i], 1e-9 / 1e-6, 1e-7);
+}
+
+TEST(OpsTest, SoftplusHasGgmlThreshold) {
+  EXPECT_FLOAT_EQ(softplus(25.0f), 25.0f);
+  EXPECT_NEAR(softplus(0.3f), std::log1p(std::exp(0.3)), 1e-6);
+  EXPECT_NEAR(softplus(-7.0f), std::log1p(std::exp(-7.0)), 1e-6);
+}
+
+TEST(OpsTest, ConvMatchesFormulaAcrossSplitCalls) {
+  std::mt19937 rng(3);
+  const int64_t C = 5, Kc = 4, T = 9;
+  auto u = randomVector(T * C, rng), w = randomVector(Kc * C, rng);
+  // Expected: y_t[c] = sum_i w[c][i] u_{t-Kc+1+i}[c], zero before t = 0.
+  std::vector<double> expected(T * C, 0.0);
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t i = 0; i < Kc; ++i) {
+        const int64_t src = t - Kc + 1 + i;
+        if (src >= 0)
+          expected[t * C + c] += double(w[c * Kc + i]) * u[src * C + c];
+      }
+  // Run as 1 + 4 + 4 tokens so the carried window is exercised, including
+  // a call shorter than the window.
+  std::vector<float> state((Kc - 1) * C, 0.0f), y(T * C);
+  int64_t done = 0;
+  for (int64_t len : {1, 4, 4}) {
+    causalConv1d(u.data() + done * C, len, C, Kc, w.data(), state.data(),
+                 y.data() + done * C);
+    done += len;
+  }
+  for (int64_t i = 0; i < T * C; ++i)
+    EXPECT_NEAR(y[i], expected[i], 1e-5) << i;
+  // The final window holds the last Kc-1 inputs, oldest first.
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t s = 0; s < Kc - 1; ++s)
+      EXPECT_EQ(state[c * (Kc - 1) + s], u[(T - Kc + 1 + s) * C + c]);
+}
+
+TEST(OpsTest, DeltaStepMatchesSpecOrder) {
+  std::mt19937 rng(4);
+  const int64_t dk = 7, dv = 5, T = 6;
+  std::vector<float> M(dk * dv, 0.0f), scratch(dv), out(dv);
+  std::vector<double> Md(dk * dv, 0.0);
+  for (int64_t t = 0; t < T; ++t) {
+    auto q = randomVector(dk, rng), k = randomVector(dk, rng),
+         v = randomVector(dv, rng);
+    const float g = -std::fabs(randomVector(1, rng)[0]);
+    const float beta = 0.2f + 0.6f * std::fabs(randomVector(1, rng)[0]);
+    gatedDeltaStep(M.data(), q.data(), k.data(), v.data(), g, beta, dk, dv,
+                   out.data(), scratch.data());
+    // Spec §3.2 step 8, literally: decay, delta, write, read out.
+    for (double &m : Md)
+      m *= std::exp(double(g));
+    std::vector<double> delta(dv);
+    for (int64_t i = 0; i < dv; ++i) {
+      double mk = 0;
+      for (int64_t j = 0; j < dk; ++j)
+        mk += Md[j * dv + i] * k[j];
+      delta[i] = beta * (v[i] - mk);
+    }
+    for (int64_t j = 0; j < dk; ++j)
+      for (int64_t i = 0; i < dv; ++i)
+        Md[j * dv + i] += k[j] * delta[i];
+    for (int64_t i = 0; i < dv; ++i) {
+      double o = 0;
+      for (int64_t j = 0; j < dk; ++j)
+        o += Md[j * dv + i] * q[j] / std::sqrt(double(dk));
+      EXPECT_NEAR(out[i], o, 1e-5) << "t " << t << " i " << i;
+    }
+  }
+  for (int64_t i = 0; i < dk * dv; ++i)
+    EXPECT_NEAR(M[i], Md[i], 1e-5);
+}
+
+TEST(OpsTest, RopeNeoxRotatesPairsHalfApart) {
+  std::mt19937 rng(5);
+  const int64_t heads = 3, Dh = 12, R = 8, pos = 17;
+  const float base = 10000.0f;
+  auto x = randomVector(heads * Dh, rng);
+  auto y = x;
+  ropeNeox(y.data(), heads, Dh, R, pos, base);
+  for (int64_t h = 0; h < heads; ++h) {
+    const float *a = x.data() + h * Dh;
+    const float *b = y.data() + h * Dh;
+    for (int64_t i = 0; i < R / 2; ++i) {
+      const double theta = pos * std::pow(double(base), -2.0 * i / R);
+      EXPECT_NEAR(b[i], a[i] * std::cos(theta) - a[i + R / 2] * std::sin(theta),
+                  1e-4);
+      EXPECT_NEAR(b[i + R / 2],
+                  a[i] * std::sin(theta) + a[i + R / 2] * std::cos(theta),
+                  1e-4);
+    }
+    for (int64_t i = R; i < Dh; ++i)
+      EXPECT_EQ(b[i], a[i]); // not rotated
+  }
+}
+
+TEST(OpsTest, RouterPicksTopKRenormalisedLowerIdOnTies) {
+  const std::vector<float> logits = {0.1f, 2.0f, -1.0f, 2.0f, 1.5f, 0.0f, 3.0f};
+  const int64_t E = 7, K = 3;
+  std::vector<float> probs(E), weights(K);
+  std::vector<int32_t> ids(K);
+  routeTopK(logits.data(), E, K, probs.data(), ids.data(), weights.data());
+  EXPECT_EQ(ids, (std::vector<int32_t>{6, 1, 3}));
+  double z = 0;
+  for (float l : logits)
+    z += std::exp(double(l));
+  for (int64_t e = 0; e < E; ++e)
+    EXPECT_NEAR(probs[e], std::exp(double(logits[e])) / z, 1e-6);
+  const double sel = std::exp(3.0) + 2 * std::exp(2.0);
+  EXPECT_NEAR(weights[0], std::exp(3.0) / sel, 1e-6);
+  EXPECT_NEAR(weights[1], std::exp(2.0) / sel, 1e-6);
+  EXPECT_NEAR(weights[2], std::exp(2.0) / sel, 1e-6);
+}
+
+TEST(OpsTest, AttentionMatchesNaiveSoftmaxWithGqa) {
+  std::mt19937 rng(6);
+  const int64_t Hq = 4, Hkv = 2, Dh = 6, n = 5;
+  auto q = randomVector(Hq * Dh, rng), k = randomVector(n * Hkv * Dh, rng),
+       v = randomVector(n * Hkv * Dh, rng);
+  for (KVType type : {KVType::F32, KVType::F16}) {
+    std::vector<uint8_t> K(n * Hkv * Dh * kvElementBytes(type)), Vc(K.size());
+    storeKV(k.data(), n * Hkv * Dh, type, K.data());
+    storeKV(v.data(), n * Hkv * Dh, type, Vc.data());
+    std::vector<float> out(Hq * Dh), scratch(n + 2 * Dh);
+    attendCached(q.data(), K.data(), Vc.data(), type, n, Hq, Hkv, Dh,
+                 scratch.data(), out.data());
+    const double tol = type == KVType::F32 ? 1e-5 : 2e-3;
+    for (int64_t h = 0; h < Hq; ++h) {
+      const int64_t g = h / (Hq / Hkv);
+      std::vector<double> s(n);
+      double mx = -1e300, sum = 0;
+      for (int64_t j = 0; j < n; ++j) {
+        double d = 0;
+        for (int64_t e = 0; e < Dh; ++e)
+          d += double(q[h * Dh + e]) * k[(j * Hkv + g) * Dh + e];
+        s[j] = d / std::sqrt(double(Dh));
+        mx = std::max(mx, s[j]);
+      }
+      for (double &x : s)
+        sum += (x = std::exp(x - mx));
+      for (int64_t e = 0; e < Dh; ++e) {
+        double o = 0;
+        for (int64_t j = 0; j < n; ++j)
+          o += s[j] / sum * v[(j * Hkv + g) * Dh + e];
+        EXPECT_NEAR(out[h * Dh + e], o, tol);
+      }
+    }
+  }
+}
+
+} // namespace

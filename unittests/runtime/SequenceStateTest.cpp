@@ -1,0 +1,258 @@
+//===- SequenceStateTest.cpp - sequence slots, batching, save/load -------===//
+//
+// The state contract of the runtime on the tiny F32 fixture model: however a
+// sequence's tokens are cut into batches, interleaved with other sequences,
+// copied, or saved and restored, its logits are those of one plain run.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Context.h"
+#include "runtime/Model.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+using namespace qn::runtime;
+
+namespace {
+
+std::string fixture(const char *rel) {
+  const char *env = std::getenv("QN_SHARED_DIR");
+  std::string dir = env && *env ? env : QN_DEFAULT_SHARED_DIR;
+  return dir + "/fixtures/" + rel;
+}
+
+class SequenceStateTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    std::string path = fixture("models/tiny-f32.gguf");
+    if (!llvm::sys::fs::exists(path))
+      GTEST_SKIP() << "fixture missing: " << path;
+    auto m = Model::open(path);
+    ASSERT_TRUE(static_cast<bool>(m)) << llvm::toString(m.takeError());
+    model = std::move(*m);
+    V = model->hparams().nVocab;
+  }
+
+  std::unique_ptr<Context> makeContext(int64_t nSeq, int64_t nUBatch,
+                                       int64_t nCtx = 256) {
+    ContextParams p;
+    p.nSeqMax = nSeq;
+    p.nUBatch = nUBatch;
+    p.nCtx = nCtx;
+    auto ctx = Context::create(*model, p);
+    EXPECT_TRUE(static_cast<bool>(ctx)) << llvm::toString(ctx.takeError());
+    return ctx ? std::move(*ctx) : nullptr;
+  }
+
+  /// Evaluates tokens[from, to) of `seq` (positions from..to-1) in one
+  /// decode call and appends every position's logits to `out`.
+  void run(Context &ctx, const std::vector<int32_t> &tokens, size_t from,
+           size_t to, int32_t seq, std::vector<float> &out) {
+    std::vector<BatchToken> batch;
+    for (size_t i = from; i < to; ++i)
+      batch.push_back({tokens[i], static_cast<int32_t>(i), seq, true});
+    llvm::Error err = ctx.decode(batch);
+    ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+    for (int64_t r = 0; r < ctx.numOutputs(); ++r)
+      out.insert(out.end(), ctx.outputLogits(r), ctx.outputLogits(r) + V);
+  }
+
+  /// One fresh sequence, the whole prompt in one ubatch.
+  std::vector<float> plainRun(const std::vector<int32_t> &tokens) {
+    auto ctx = makeContext(1, 512);
+    std::vector<float> out;
+    run(*ctx, tokens, 0, tokens.size(), 0, out);
+    return out;
+  }
+
+  static double maxAbsDiff(const std::vector<float> &a,
+                           const std::vector<float> &b) {
+    EXPECT_EQ(a.size(), b.size());
+    double m = 0;
+    for (size_t i = 0; i < a.size() && i < b.size(); ++i)
+      m = std::max(m, std::fabs(double(a[i]) - b[i]));
+    return m;
+  }
+
+  std::unique_ptr<Model> model;
+  int64_t V = 0;
+  // Arbitrary ids below the tiny vocabulary (1024); two distinct prompts.
+  const std::vector<int32_t> promptA = {989, 796, 451, 119, 7,    92, 932,
+                                        965, 13,  500, 1,   1000, 77, 640,
+                                        321, 2,   88,  901, 45,   700};
+  const std::vector<int32_t> promptB = {5,    17, 999, 256, 128, 64,  32,
+                                        1023, 0,  311, 412, 513, 614, 715};
+};
+
+// Differences here come only from accumulation order in the kernels.
+constexpr double kTol = 1e-4;
+
+TEST_F(SequenceStateTest, PrefillThenDecodeEqualsOnePrefill) {
+  std::vector<float> expected = plainRun(promptA);
+  auto ctx = makeContext(1, 512);
+  std::vector<float> got;
+  run(*ctx, promptA, 0, 9, 0, got); // prefill
+  for (size_t i = 9; i < promptA.size(); ++i)
+    run(*ctx, promptA, i, i + 1, 0, got); // decode one token at a time
+  EXPECT_EQ(ctx->seqLength(0), static_cast<int64_t>(promptA.size()));
+  EXPECT_LT(maxAbsDiff(expected, got), kTol);
+}
+
+TEST_F(SequenceStateTest, SmallUBatchesEqualOnePrefill) {
+  std::vector<float> expected = plainRun(promptA);
+  auto ctx = makeContext(1, 3);
+  std::vector<float> got;
+  run(*ctx, promptA, 0, promptA.size(), 0, got);
+  EXPECT_LT(maxAbsDiff(expected, got), kTol);
+}
+
+TEST_F(SequenceStateTest, InterleavedSequencesEqualEachAlone) {
+  std::vector<float> aloneA = plainRun(promptA), aloneB = plainRun(promptB);
+  // One batch alternating the two sequences, cut into ubatches of 5 so that
+  // ubatches hold unequal shares of each sequence.
+  auto ctx = makeContext(2, 5);
+  std::vector<BatchToken> batch;
+  size_t ia = 0, ib = 0;
+  while (ia < promptA.size() || ib < promptB.size()) {
+    if (ia < promptA.size()) {
+      batch.push_back({promptA[ia], static_cast<int32_t>(ia), 0, true});
+      ++ia;
+    }
+    if (ib < promptB.size() && (ia % 3 != 0 || ia >= promptA.size())) {
+      batch.push_back({promptB[ib], static_cast<int32_t>(ib), 1, true});
+      ++ib;
+    }
+  }
+  llvm::Error err = ctx->decode(batch);
+  ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+  std::vector<float> gotA, gotB;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    std::vector<float> &dst = batch[i].seq == 0 ? gotA : gotB;
+    dst.insert(dst.end(), ctx->outputLogits(i), ctx->outputLogits(i) + V);
+  }
+  EXPECT_LT(maxAbsDiff(aloneA, gotA), kTol);
+  EXPECT_LT(maxAbsDiff(aloneB, gotB), kTol);
+}
+
+TEST_F(SequenceStateTest, SaveLoadContinueEqualsRunningOn) {
+  std::vector<float> expected = plainRun(promptA);
+  const size_t cut = 11;
+  llvm::SmallString<128> path;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("qn-seq", "state", path));
+  {
+    auto ctx = makeContext(1, 512);
+    std::vector<float> ignored;
+    run(*ctx, promptA, 0, cut, 0, ignored);
+    llvm::Error err = ctx->saveSequence(0, path);
+    ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+  }
+  // A fresh context, another slot: load and continue.
+  auto ctx = makeContext(2, 512);
+  llvm::Error err = ctx->loadSequence(1, path);
+  ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+  EXPECT_EQ(ctx->seqLength(1), static_cast<int64_t>(cut));
+  std::vector<float> got;
+  run(*ctx, promptA, cut, promptA.size(), 1, got);
+  std::vector<float> tail(expected.begin() + cut * V, expected.end());
+  EXPECT_LT(maxAbsDiff(tail, got), kTol);
+  llvm::sys::fs::remove(path);
+}
+
+TEST_F(SequenceStateTest, CopyThenContinueEqualsRunningOn) {
+  std::vector<float> expected = plainRun(promptA);
+  auto ctx = makeContext(2, 512);
+  std::vector<float> ignored;
+  run(*ctx, promptA, 0, 6, 0, ignored);
+  llvm::Error err = ctx->seqCopy(0, 1);
+  ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+  ctx->seqReset(0);
+  EXPECT_EQ(ctx->seqLength(0), 0);
+  std::vector<float> got;
+  run(*ctx, promptA, 6, promptA.size(), 1, got);
+  std::vector<float> tail(expected.begin() + 6 * V, expected.end());
+  EXPECT_LT(maxAbsDiff(tail, got), kTol);
+}
+
+TEST_F(SequenceStateTest, PositionZeroRestartsASequence) {
+  std::vector<float> expected = plainRun(promptB);
+  auto ctx = makeContext(1, 512);
+  std::vector<float> ignored, got;
+  run(*ctx, promptA, 0, promptA.size(), 0, ignored);
+  run(*ctx, promptB, 0, promptB.size(), 0, got);
+  EXPECT_LT(maxAbsDiff(expected, got), kTol);
+}
+
+TEST_F(SequenceStateTest, RejectsBadBatchesWithoutChangingState) {
+  auto ctx = makeContext(2, 512, 16);
+  std::vector<float> ignored;
+  run(*ctx, promptA, 0, 4, 0, ignored);
+  auto expectError = [&](std::vector<BatchToken> batch, const char *what) {
+    llvm::Error err = ctx->decode(batch);
+    ASSERT_TRUE(static_cast<bool>(err)) << "accepted: " << what;
+    std::string msg = llvm::toString(std::move(err));
+    EXPECT_NE(msg.find(what), std::string::npos) << msg;
+    EXPECT_EQ(ctx->seqLength(0), 4);
+  };
+  expectError({}, "empty batch");
+  expectError({{1, 4, 0, true}, {1, 6, 0, true}}, "expected 5");
+  expectError({{1, 2, 0, true}}, "expected 4");
+  expectError({{static_cast<int32_t>(V), 4, 0, true}}, "out of range");
+  expectError({{-1, 4, 0, true}}, "out of range");
+  expectError({{1, 0, 2, true}}, "sequence id 2");
+  expectError({{1, 16, 1, true}}, "does not fit the context");
+}
+
+TEST_F(SequenceStateTest, LoadRejectsForeignOrDamagedFiles) {
+  auto ctx = makeContext(1, 512);
+  std::vector<float> ignored;
+  run(*ctx, promptA, 0, 5, 0, ignored);
+  llvm::SmallString<128> path;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("qn-seq", "state", path));
+  ASSERT_FALSE(static_cast<bool>(ctx->saveSequence(0, path)));
+
+  // Another KV type means another layout: refused.
+  ContextParams p32;
+  p32.kvType = KVType::F32;
+  p32.nCtx = 256;
+  auto ctx32 = Context::create(*model, p32);
+  ASSERT_TRUE(static_cast<bool>(ctx32));
+  llvm::Error err = (*ctx32)->loadSequence(0, path);
+  ASSERT_TRUE(static_cast<bool>(err));
+  EXPECT_NE(llvm::toString(std::move(err)).find("another model or KV type"),
+            std::string::npos);
+
+  // Truncated: refused, and the slot keeps its state.
+  {
+    auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+    ASSERT_TRUE(static_cast<bool>(buf));
+    std::string bytes = (*buf)->getBuffer().drop_back(4).str();
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    ASSERT_FALSE(ec);
+    os << bytes;
+  }
+  err = ctx->loadSequence(0, path);
+  ASSERT_TRUE(static_cast<bool>(err));
+  EXPECT_NE(llvm::toString(std::move(err)).find("truncated"),
+            std::string::npos);
+  EXPECT_EQ(ctx->seqLength(0), 5);
+
+  // Not a state file at all.
+  err = ctx->loadSequence(0, fixture("models/tiny-f32.gguf"));
+  ASSERT_TRUE(static_cast<bool>(err));
+  EXPECT_NE(llvm::toString(std::move(err)).find("not a qn sequence state"),
+            std::string::npos);
+  llvm::sys::fs::remove(path);
+}
+
+} // namespace
