@@ -1,0 +1,193 @@
+//===- Placement.cpp - where weights live and what backends support -------===//
+#include "passes/placement/Placement.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+
+using namespace llvm;
+
+namespace qn::placement {
+
+Error SupportTable::parseUnsupported(StringRef spec) {
+  auto [backend, kind] = spec.split(':');
+  std::optional<Backend> b = parseBackend(backend);
+  if (!b || kind.empty())
+    return createStringError(
+        inconvertibleErrorCode(),
+        formatv("bad support-table entry '{0}': expected BACKEND:KIND with "
+                "BACKEND cpu or cuda",
+                spec));
+  markUnsupported(*b, kind);
+  return Error::success();
+}
+
+Expected<OverrideRule> parseOverrideRule(StringRef spec) {
+  size_t eq = spec.rfind('=');
+  if (eq == StringRef::npos || eq == 0)
+    return createStringError(
+        inconvertibleErrorCode(),
+        formatv("bad override '{0}': expected REGEX=cpu|cuda", spec));
+  std::optional<Backend> b = parseBackend(spec.substr(eq + 1));
+  if (!b)
+    return createStringError(
+        inconvertibleErrorCode(),
+        formatv("bad override '{0}': backend '{1}' is not cpu or cuda", spec,
+                spec.substr(eq + 1)));
+  std::string pattern = spec.substr(0, eq).str();
+  std::string why;
+  if (!Regex(pattern).isValid(why))
+    return createStringError(
+        inconvertibleErrorCode(),
+        formatv("bad override '{0}': invalid regex: {1}", spec, why));
+  return OverrideRule{pattern, *b};
+}
+
+Expected<WeightPlacement>
+WeightPlacement::create(const PlacementOptions &opts) {
+  WeightPlacement wp;
+  wp.device = opts.device;
+  for (const OverrideRule &r : opts.overrides) {
+    Regex re(r.pattern);
+    std::string why;
+    if (!re.isValid(why))
+      return createStringError(
+          inconvertibleErrorCode(),
+          formatv("invalid override regex '{0}': {1}", r.pattern, why));
+    wp.rules.emplace_back(std::move(re), r.backend);
+  }
+  // llama.cpp's --n-cpu-moe appends one rule per layer (common/arg.cpp,
+  // llm_ffn_exps_block_regex).
+  for (unsigned l = 0; l < opts.nCpuMoe; ++l)
+    wp.rules.emplace_back(
+        Regex(formatv("^blk\\.{0}\\.ffn_(up|down|gate|gate_up)_exps", l).str()),
+        Backend::CPU);
+  return wp;
+}
+
+Backend WeightPlacement::weightBackend(StringRef name) const {
+  for (const auto &[re, backend] : rules)
+    if (re.match(name))
+      return backend;
+  // llama.cpp keeps the token embedding on the host: get_rows of a few rows
+  // is cheap there and the table is large.
+  if (name == "token_embd.weight")
+    return Backend::CPU;
+  return device;
+}
+
+Expected<std::vector<BackendMask>>
+resolveAllowed(const Graph &g, const PlacementOptions &opts) {
+  Expected<WeightPlacement> wp = WeightPlacement::create(opts);
+  if (!wp)
+    return wp.takeError();
+  std::vector<BackendMask> allowed(g.size(), kAllBackends);
+  for (NodeId id = 0; id < g.size(); ++id) {
+    const Node &n = g[id];
+    // Why a backend was excluded, for the diagnostic.
+    std::string reasons;
+    BackendMask m = 0;
+    for (unsigned b = 0; b < kNumBackends; ++b)
+      if (opts.support.supports(Backend(b), n.kind))
+        m |= maskOf(Backend(b));
+      else
+        reasons += formatv("; {0} does not support '{1}'",
+                           backendName(Backend(b)), n.kind)
+                       .str();
+    auto require = [&](Backend b, StringRef what) {
+      m &= maskOf(b);
+      reasons += formatv("; {0} is on {1}", what, backendName(b)).str();
+    };
+    if (n.pin)
+      require(*n.pin, "the node is pinned and");
+    for (const std::string &w : n.weights)
+      require(wp->weightBackend(w), "weight '" + w + "'");
+    for (const std::string &s : n.state)
+      require(wp->stateBackend(), "state '" + s + "'");
+    if (m == 0)
+      return createStringError(
+          inconvertibleErrorCode(),
+          formatv("cannot place op '{0}' ({1}) on any backend{2}", n.name,
+                  n.kind, reasons));
+    allowed[id] = m;
+  }
+  return allowed;
+}
+
+Cost evaluate(const Graph &g, const Assignment &a) {
+  Cost c;
+  std::vector<std::vector<NodeId>> users = g.consumers();
+  for (NodeId v = 0; v < g.size(); ++v) {
+    BackendMask foreign = 0;
+    for (NodeId u : users[v])
+      if (a[u] != a[v])
+        foreign |= maskOf(a[u]);
+    for (unsigned b = 0; b < kNumBackends; ++b)
+      if (foreign & maskOf(Backend(b))) {
+        ++c.transfers;
+        c.bytes += g[v].outBytes;
+      }
+  }
+  return c;
+}
+
+unsigned countRunsInOrder(const Assignment &a) {
+  unsigned runs = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (i == 0 || a[i] != a[i - 1])
+      ++runs;
+  return runs;
+}
+
+unsigned countRunsScheduled(const Graph &g, const Assignment &a) {
+  std::vector<std::vector<NodeId>> users = g.consumers();
+  std::vector<unsigned> pending(g.size(), 0);
+  for (NodeId id = 0; id < g.size(); ++id) {
+    std::vector<NodeId> ins = g[id].inputs;
+    std::sort(ins.begin(), ins.end());
+    pending[id] = unsigned(std::unique(ins.begin(), ins.end()) - ins.begin());
+  }
+  // One ready list per backend; lowest id first keeps graph order otherwise.
+  std::array<std::vector<NodeId>, kNumBackends> ready;
+  for (NodeId id = g.size(); id-- > 0;)
+    if (pending[id] == 0)
+      ready[unsigned(a[id])].push_back(id);
+  auto popMin = [](std::vector<NodeId> &r) {
+    auto it = std::min_element(r.begin(), r.end());
+    NodeId id = *it;
+    r.erase(it);
+    return id;
+  };
+  unsigned runs = 0;
+  std::optional<unsigned> cur;
+  for (size_t done = 0; done < g.size(); ++done) {
+    if (!cur || ready[*cur].empty()) {
+      // Switch to the backend holding the oldest ready node.
+      std::optional<unsigned> best;
+      for (unsigned b = 0; b < kNumBackends; ++b)
+        if (!ready[b].empty() &&
+            (!best ||
+             *std::min_element(ready[b].begin(), ready[b].end()) <
+                 *std::min_element(ready[*best].begin(), ready[*best].end())))
+          best = b;
+      cur = best;
+      ++runs;
+    }
+    NodeId id = popMin(ready[*cur]);
+    for (NodeId u : users[id])
+      if (--pending[u] == 0)
+        ready[unsigned(a[u])].push_back(u);
+  }
+  return runs;
+}
+
+bool isFeasible(const Assignment &a, const std::vector<BackendMask> &allowed) {
+  if (a.size() != allowed.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!(allowed[i] & maskOf(a[i])))
+      return false;
+  return true;
+}
+
+} // namespace qn::placement
