@@ -1,19 +1,86 @@
-//===- matmul_dispatch.cpp - choose a matmul kernel ----------------------===//
-//
-// Placeholder written by the runtime owner so the executor links before the
-// fast kernels exist: every format goes to the reference. The kernels owner
-// replaces this file (it matches runtime/kernels/matmul*) with the dispatch
-// to format/ISA-specific kernels.
-//
-//===----------------------------------------------------------------------===//
+//===- matmul_dispatch.cpp - pick the matmul variant for this CPU ---------===//
 
 #include "runtime/kernels/Matmul.h"
+#include "runtime/kernels/MatmulIsa.h"
 
-namespace qn::runtime {
+#include "llvm/Support/ErrorHandling.h"
 
-void matmul(const WeightView &w, const float *x, int64_t nTokens, float *y,
-            ThreadPool *pool) {
-  matmulReference(w, x, nTokens, y, pool);
+#include <cstdlib>
+#include <cstring>
+
+using namespace qn::runtime;
+
+llvm::StringRef qn::runtime::getMatmulIsaName(MatmulIsa isa) {
+  switch (isa) {
+  case MatmulIsa::Generic:
+    return "generic";
+  case MatmulIsa::Avx2:
+    return "avx2";
+  case MatmulIsa::Avx512:
+    return "avx512";
+  }
+  llvm_unreachable("unknown MatmulIsa");
 }
 
-} // namespace qn::runtime
+bool qn::runtime::isMatmulIsaSupported(MatmulIsa isa) {
+  switch (isa) {
+  case MatmulIsa::Generic:
+    return true;
+#if defined(__x86_64__) && defined(__GNUC__)
+  case MatmulIsa::Avx2:
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("f16c");
+  case MatmulIsa::Avx512:
+    return isMatmulIsaSupported(MatmulIsa::Avx2) &&
+           __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512dq");
+#else
+  case MatmulIsa::Avx2:
+  case MatmulIsa::Avx512:
+    return false;
+#endif
+  }
+  return false;
+}
+
+static MatmulIsa pickDefaultIsa() {
+  MatmulIsa best = MatmulIsa::Generic;
+  for (MatmulIsa isa : {MatmulIsa::Avx2, MatmulIsa::Avx512})
+    if (isMatmulIsaSupported(isa))
+      best = isa;
+  // QN_MATMUL_ISA may only narrow the choice: naming an unsupported variant
+  // must not crash the process with an illegal instruction.
+  if (const char *env = std::getenv("QN_MATMUL_ISA")) {
+    for (MatmulIsa isa :
+         {MatmulIsa::Generic, MatmulIsa::Avx2, MatmulIsa::Avx512})
+      if (getMatmulIsaName(isa) == env && isMatmulIsaSupported(isa) &&
+          static_cast<int>(isa) < static_cast<int>(best))
+        best = isa;
+  }
+  return best;
+}
+
+MatmulIsa qn::runtime::getDefaultMatmulIsa() {
+  static const MatmulIsa isa = pickDefaultIsa();
+  return isa;
+}
+
+void qn::runtime::matmulWithIsa(MatmulIsa isa, const WeightView &w,
+                                const float *x, int64_t nTokens, float *y,
+                                ThreadPool *pool) {
+  switch (isa) {
+  case MatmulIsa::Generic:
+    return detail::matmulGeneric(w, x, nTokens, y, pool);
+  case MatmulIsa::Avx2:
+    return detail::matmulAvx2(w, x, nTokens, y, pool);
+  case MatmulIsa::Avx512:
+    return detail::matmulAvx512(w, x, nTokens, y, pool);
+  }
+}
+
+void qn::runtime::matmul(const WeightView &w, const float *x, int64_t nTokens,
+                         float *y, ThreadPool *pool) {
+  matmulWithIsa(getDefaultMatmulIsa(), w, x, nTokens, y, pool);
+}

@@ -1,0 +1,70 @@
+//===- ThreadPool.h - persistent worker threads for kernels -----*- C++ -*-===//
+//
+// A small fixed pool used by the runtime's kernels (matmul, attention, ...).
+// Workers live for the pool's lifetime; a parallelFor call hands them a
+// function_ref (no allocation per call), wakes them through a generation
+// counter they spin on briefly before sleeping, and waits for all of them
+// with a spin-then-yield barrier. Calls are cheap enough (~microseconds) to
+// issue one per weight matmul of a decode step.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QN_RUNTIME_THREADPOOL_H
+#define QN_RUNTIME_THREADPOOL_H
+
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace qn::runtime {
+
+class ThreadPool {
+public:
+  /// A pool that runs work on `numThreads` threads in total: the calling
+  /// thread plus numThreads - 1 workers. 0 means one per hardware thread.
+  explicit ThreadPool(unsigned numThreads = 0);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool &) = delete;
+  ThreadPool &operator=(const ThreadPool &) = delete;
+
+  /// Threads that take part in a parallelFor, the caller included.
+  unsigned numThreads() const { return NumThreads; }
+
+  /// Calls fn(begin, end) on disjoint contiguous ranges covering [0, n),
+  /// at most one range per thread, ranges as equal as possible (each a
+  /// multiple of `grain` except the last). Returns when every call has
+  /// returned. Only one thread may call parallelFor at a time; a call made
+  /// from inside fn runs serially on the calling thread.
+  void parallelFor(int64_t n, llvm::function_ref<void(int64_t, int64_t)> fn,
+                   int64_t grain = 1);
+
+  /// Calls fn(threadIndex, numThreads) once on every thread of the pool.
+  void runOnAll(llvm::function_ref<void(unsigned, unsigned)> fn);
+
+  /// The number of hardware threads (at least 1).
+  static unsigned hardwareThreads();
+
+private:
+  void workerLoop(unsigned index);
+  void runJob(unsigned index);
+
+  unsigned NumThreads;
+  std::vector<std::thread> Workers;
+
+  // The current job; written by the caller before Generation is bumped.
+  llvm::function_ref<void(unsigned, unsigned)> Job;
+  std::atomic<uint64_t> Generation{0};
+  std::atomic<unsigned> Pending{0};
+  std::atomic<bool> Stop{false};
+  std::mutex SleepMutex;
+  std::condition_variable WakeUp;
+};
+
+} // namespace qn::runtime
+
+#endif // QN_RUNTIME_THREADPOOL_H

@@ -1,0 +1,258 @@
+//===- MatmulTest.cpp - fast matmul against its reference twin ------------===//
+//
+// Every weight format x every instruction-set variant the CPU supports, on
+// fresh random blocks (random bytes with sane scales, so every quant code and
+// bit pattern occurs), odd row counts, several blocks of columns (crossing
+// the kernels' column chunk), token counts around the tile sizes, and 1-3
+// threads. Expected values come from matmulReference (gguf's dequantizer and
+// a plain dot product); the tolerance is relative to sum |w*x| per output.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/kernels/Matmul.h"
+#include "gguf/Dequantize.h"
+#include "runtime/ThreadPool.h"
+#include "runtime/kernels/MatmulIsa.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <random>
+#include <vector>
+
+using namespace qn::runtime;
+using qn::gguf::GGMLType;
+
+namespace {
+
+struct FormatCase {
+  GGMLType type;
+  // Byte offsets of the F16 scale fields in one block (d, m/dmin).
+  std::vector<int> halfScales;
+  // Byte offset of an E8M0 exponent (MXFP4), or -1.
+  int e8m0 = -1;
+};
+
+const std::vector<FormatCase> &formats() {
+  static const std::vector<FormatCase> cases = {
+      {GGMLType::F32, {}},        {GGMLType::F16, {}},
+      {GGMLType::BF16, {}},       {GGMLType::Q8_0, {0}},
+      {GGMLType::Q4_0, {0}},      {GGMLType::Q4_1, {0, 2}},
+      {GGMLType::Q5_0, {0}},      {GGMLType::Q5_1, {0, 2}},
+      {GGMLType::Q2_K, {80, 82}}, {GGMLType::Q3_K, {108}},
+      {GGMLType::Q4_K, {0, 2}},   {GGMLType::Q5_K, {0, 2}},
+      {GGMLType::Q6_K, {208}},    {GGMLType::IQ4_NL, {0}},
+      {GGMLType::IQ4_XS, {0}},    {GGMLType::MXFP4, {}, 0},
+  };
+  return cases;
+}
+
+/// Random but valid weights: scalar types get values in [-1, 1]; block
+/// types get random bytes with their scale fields replaced by halves of
+/// moderate magnitude and either sign.
+std::vector<uint8_t> randomWeights(const FormatCase &fc, int64_t rows,
+                                   int64_t cols, std::mt19937 &rng) {
+  const qn::gguf::GGMLTypeInfo *info = qn::gguf::getTypeInfo(fc.type);
+  size_t rowBytes = qn::gguf::rowBytes(fc.type, cols);
+  std::vector<uint8_t> data(rowBytes * rows);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  if (fc.type == GGMLType::F32 || fc.type == GGMLType::F16 ||
+      fc.type == GGMLType::BF16) {
+    for (int64_t i = 0; i < rows * cols; ++i) {
+      float v = unit(rng);
+      if (fc.type == GGMLType::F32) {
+        std::memcpy(data.data() + 4 * i, &v, 4);
+      } else {
+        uint16_t h = fc.type == GGMLType::F16 ? qn::gguf::floatToFp16(v)
+                                              : qn::gguf::floatToBf16(v);
+        std::memcpy(data.data() + 2 * i, &h, 2);
+      }
+    }
+    return data;
+  }
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (uint8_t &b : data)
+    b = static_cast<uint8_t>(byte(rng));
+  std::uniform_real_distribution<float> mag(0.002f, 0.05f);
+  size_t nBlocks = data.size() / info->blockBytes;
+  for (size_t b = 0; b < nBlocks; ++b) {
+    uint8_t *block = data.data() + b * info->blockBytes;
+    for (int off : fc.halfScales) {
+      float s = mag(rng) * (byte(rng) & 1 ? 1.0f : -1.0f);
+      uint16_t h = qn::gguf::floatToFp16(s);
+      std::memcpy(block + off, &h, 2);
+    }
+    if (fc.e8m0 >= 0)
+      block[fc.e8m0] = static_cast<uint8_t>(118 + byte(rng) % 12);
+  }
+  return data;
+}
+
+std::vector<int64_t> columnCounts(GGMLType type) {
+  int64_t bs = qn::gguf::getTypeInfo(type)->blockSize;
+  if (bs == 1)
+    return {1, 7, 100, 531, 1029}; // odd lengths exercise the SIMD tails
+  if (bs == 32)
+    return {32, 96, 544}; // 544 crosses the 512-column chunk
+  return {256, 768};
+}
+
+/// sum_c |W[r][c] * x[t][c]| from gguf's dequantizer: the scale of the
+/// rounding error any F32 summation order may make.
+std::vector<double> magnitudes(const WeightView &w, const float *x,
+                               int64_t nTokens) {
+  std::vector<double> mags(nTokens * w.rows);
+  std::vector<float> row(w.cols);
+  for (int64_t r = 0; r < w.rows; ++r) {
+    llvm::Error err = qn::gguf::dequantize(w.type, w.data + r * w.rowBytes,
+                                           row.data(), w.cols);
+    EXPECT_FALSE(static_cast<bool>(err));
+    llvm::consumeError(std::move(err));
+    for (int64_t t = 0; t < nTokens; ++t) {
+      double s = 0;
+      for (int64_t c = 0; c < w.cols; ++c)
+        s += std::fabs(static_cast<double>(row[c]) * x[t * w.cols + c]);
+      mags[t * w.rows + r] = s;
+    }
+  }
+  return mags;
+}
+
+void checkAgainstReference(MatmulIsa isa, const FormatCase &fc, int64_t rows,
+                           int64_t cols, int64_t nTokens, ThreadPool *pool,
+                           std::mt19937 &rng, size_t misalign = 0) {
+  std::vector<uint8_t> bytes = randomWeights(fc, rows, cols, rng);
+  // Blocks in a GGUF have no alignment (experts start anywhere in a tensor):
+  // place them at an odd address for the block formats.
+  std::vector<uint8_t> shifted(bytes.size() + misalign);
+  std::memcpy(shifted.data() + misalign, bytes.data(), bytes.size());
+  WeightView w;
+  w.type = fc.type;
+  w.data = shifted.data() + misalign;
+  w.rows = rows;
+  w.cols = cols;
+  w.rowBytes = qn::gguf::rowBytes(fc.type, cols);
+
+  std::vector<float> x(nTokens * cols);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  for (float &v : x)
+    v = unit(rng);
+  std::vector<float> expected(nTokens * rows),
+      got(nTokens * rows, std::numeric_limits<float>::quiet_NaN());
+  matmulReference(w, x.data(), nTokens, expected.data(), nullptr);
+  matmulWithIsa(isa, w, x.data(), nTokens, got.data(), pool);
+  std::vector<double> mags = magnitudes(w, x.data(), nTokens);
+  for (int64_t i = 0; i < nTokens * rows; ++i) {
+    double tol = 2e-6 * mags[i] + 1e-30;
+    ASSERT_NEAR(got[i], expected[i], tol)
+        << getMatmulIsaName(isa).str() << " "
+        << qn::gguf::getTypeName(fc.type).str() << " rows " << rows << " cols "
+        << cols << " tokens " << nTokens << " threads "
+        << (pool ? pool->numThreads() : 0) << " at token " << i / rows
+        << " row " << i % rows;
+  }
+}
+
+std::vector<MatmulIsa> supportedIsas() {
+  std::vector<MatmulIsa> isas;
+  for (MatmulIsa isa : {MatmulIsa::Generic, MatmulIsa::Avx2, MatmulIsa::Avx512})
+    if (isMatmulIsaSupported(isa))
+      isas.push_back(isa);
+  return isas;
+}
+
+class MatmulFormatTest : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(MatmulFormatTest, MatchesReference) {
+  const FormatCase &fc = formats()[GetParam()];
+  std::mt19937 rng(1234 + static_cast<unsigned>(fc.type));
+  std::unique_ptr<ThreadPool> pools[] = {std::make_unique<ThreadPool>(1),
+                                         std::make_unique<ThreadPool>(2),
+                                         std::make_unique<ThreadPool>(3)};
+  bool scalar = qn::gguf::getTypeInfo(fc.type)->blockSize == 1;
+  for (MatmulIsa isa : supportedIsas()) {
+    for (int64_t cols : columnCounts(fc.type))
+      for (int64_t rows : {1, 5, 13, 37})
+        for (int64_t nTokens : {1, 2, 3, 7, 64, 65}) {
+          ThreadPool *pool = pools[(rows + nTokens) % 3].get();
+          checkAgainstReference(isa, fc, rows, cols, nTokens, pool, rng,
+                                scalar ? 0 : 1);
+          if (HasFatalFailure())
+            return;
+        }
+    // Without a pool, and with every pool size on one shape.
+    checkAgainstReference(isa, fc, 9, columnCounts(fc.type).back(), 4, nullptr,
+                          rng);
+    for (auto &pool : pools)
+      checkAgainstReference(isa, fc, 67, columnCounts(fc.type)[0], 5,
+                            pool.get(), rng);
+  }
+}
+
+std::string formatName(const ::testing::TestParamInfo<size_t> &info) {
+  return qn::gguf::getTypeName(formats()[info.param].type).str();
+}
+
+INSTANTIATE_TEST_SUITE_P(AllFormats, MatmulFormatTest,
+                         ::testing::Range<size_t>(0, 16), formatName);
+
+TEST(Matmul, FormatListCoversSixteenTypes) { EXPECT_EQ(formats().size(), 16u); }
+
+TEST(Matmul, ExpertSliceOfA3DTensor) {
+  // One expert of {cols, rows, E} is the contiguous block of its rows; the
+  // product over the slice equals the reference over the same rows.
+  std::mt19937 rng(7);
+  const FormatCase fc = {GGMLType::Q4_K, {0, 2}};
+  const int64_t rows = 24, cols = 512, experts = 3;
+  std::vector<uint8_t> all = randomWeights(fc, rows * experts, cols, rng);
+  std::vector<float> x(2 * cols);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  for (float &v : x)
+    v = unit(rng);
+  ThreadPool pool(2);
+  for (int64_t e = 0; e < experts; ++e) {
+    WeightView w;
+    w.type = fc.type;
+    w.rows = rows;
+    w.cols = cols;
+    w.rowBytes = qn::gguf::rowBytes(fc.type, cols);
+    w.data = all.data() + e * rows * w.rowBytes;
+    std::vector<float> expected(2 * rows), got(2 * rows);
+    matmulReference(w, x.data(), 2, expected.data(), nullptr);
+    matmul(w, x.data(), 2, got.data(), &pool);
+    std::vector<double> mags = magnitudes(w, x.data(), 2);
+    for (int64_t i = 0; i < 2 * rows; ++i)
+      ASSERT_NEAR(got[i], expected[i], 2e-6 * mags[i]) << "expert " << e;
+  }
+}
+
+TEST(Matmul, DefaultIsaIsSupported) {
+  EXPECT_TRUE(isMatmulIsaSupported(getDefaultMatmulIsa()));
+  EXPECT_TRUE(isMatmulIsaSupported(MatmulIsa::Generic));
+}
+
+TEST(Matmul, KnownSmallProduct) {
+  // A hand-checked product, independent of any dequantizer: W = [[1, 2, 3],
+  // [-1, 0.5, 4]], x = [[1, 1, 1], [2, -1, 0.25]].
+  const float wData[] = {1, 2, 3, -1, 0.5f, 4};
+  const float x[] = {1, 1, 1, 2, -1, 0.25f};
+  WeightView w;
+  w.type = GGMLType::F32;
+  w.data = reinterpret_cast<const uint8_t *>(wData);
+  w.rows = 2;
+  w.cols = 3;
+  w.rowBytes = 3 * sizeof(float);
+  for (MatmulIsa isa : supportedIsas()) {
+    float y[4] = {};
+    matmulWithIsa(isa, w, x, 2, y, nullptr);
+    EXPECT_FLOAT_EQ(y[0], 6.0f);
+    EXPECT_FLOAT_EQ(y[1], 3.5f);
+    EXPECT_FLOAT_EQ(y[2], 0.75f);
+    EXPECT_FLOAT_EQ(y[3], -1.5f);
+  }
+}
+
+} // namespace
