@@ -7,6 +7,7 @@
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace qn::gguf {
@@ -23,9 +24,9 @@ void GGUFWriter::setValue(llvm::StringRef key, Value value) {
   kvs.emplace_back(key.str(), std::move(value));
 }
 
-llvm::Error GGUFWriter::addTensor(llvm::StringRef name, GGMLType type,
-                                  llvm::ArrayRef<int64_t> ne,
-                                  llvm::ArrayRef<uint8_t> data) {
+llvm::Error GGUFWriter::checkTensor(llvm::StringRef name, GGMLType type,
+                                    llvm::ArrayRef<int64_t> ne,
+                                    size_t size) const {
   if (ne.empty() || ne.size() > 4)
     return llvm::createStringError(
         llvm::formatv("tensor '{0}': {1} dims, expected 1 to 4", name,
@@ -42,17 +43,37 @@ llvm::Error GGUFWriter::addTensor(llvm::StringRef name, GGMLType type,
       return llvm::createStringError("tensor '" + name + "': negative dim");
     expected *= static_cast<uint64_t>(ne[d]);
   }
-  if (data.size() != expected)
+  if (size != expected)
     return llvm::createStringError(
         llvm::formatv("tensor '{0}': {1} bytes given, shape needs {2}", name,
-                      data.size(), expected)
+                      size, expected)
             .str());
   for (const PendingTensor &t : tensors)
     if (t.name == name)
       return llvm::createStringError("duplicate tensor '" + name + "'");
-  tensors.push_back(PendingTensor{
-      name.str(), type, llvm::SmallVector<int64_t, 4>(ne.begin(), ne.end()),
-      std::vector<uint8_t>(data.begin(), data.end())});
+  return llvm::Error::success();
+}
+
+llvm::Error GGUFWriter::addTensor(llvm::StringRef name, GGMLType type,
+                                  llvm::ArrayRef<int64_t> ne,
+                                  llvm::ArrayRef<uint8_t> data) {
+  if (llvm::Error err = checkTensor(name, type, ne, data.size()))
+    return err;
+  PendingTensor t{name.str(), type, {ne.begin(), ne.end()}, {}, {}};
+  t.owned.assign(data.begin(), data.end());
+  if (t.owned.empty())
+    t.view = data; // zero-size tensor: nothing to keep alive
+  tensors.push_back(std::move(t));
+  return llvm::Error::success();
+}
+
+llvm::Error GGUFWriter::addTensorView(llvm::StringRef name, GGMLType type,
+                                      llvm::ArrayRef<int64_t> ne,
+                                      llvm::ArrayRef<uint8_t> data) {
+  if (llvm::Error err = checkTensor(name, type, ne, data.size()))
+    return err;
+  tensors.push_back(
+      PendingTensor{name.str(), type, {ne.begin(), ne.end()}, {}, data});
   return llvm::Error::success();
 }
 
@@ -113,7 +134,7 @@ void putValue(std::string &out, const Value &v) {
 }
 } // namespace
 
-std::string GGUFWriter::serialize() const {
+std::string GGUFWriter::header() const {
   std::vector<std::pair<std::string, Value>> allKVs = kvs;
   bool hasAlignmentKey = false;
   for (const auto &kv : kvs)
@@ -140,11 +161,17 @@ std::string GGUFWriter::serialize() const {
       put<int64_t>(out, d);
     put<uint32_t>(out, static_cast<uint32_t>(t.type));
     put<uint64_t>(out, offset);
-    offset = llvm::alignTo(offset + t.data.size(), alignment);
+    offset = llvm::alignTo(offset + t.bytes().size(), alignment);
   }
   out.resize(llvm::alignTo(out.size(), alignment), '\0');
+  return out;
+}
+
+std::string GGUFWriter::serialize() const {
+  std::string out = header();
   for (const PendingTensor &t : tensors) {
-    out.append(reinterpret_cast<const char *>(t.data.data()), t.data.size());
+    llvm::ArrayRef<uint8_t> bytes = t.bytes();
+    out.append(reinterpret_cast<const char *>(bytes.data()), bytes.size());
     out.resize(llvm::alignTo(out.size(), alignment), '\0');
   }
   return out;
@@ -155,7 +182,18 @@ llvm::Error GGUFWriter::writeFile(llvm::StringRef path) const {
   llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
   if (ec)
     return llvm::createStringError(ec, path + ": " + ec.message());
-  os << serialize();
+  os << header();
+  static const char zeros[256] = {};
+  for (const PendingTensor &t : tensors) {
+    llvm::ArrayRef<uint8_t> bytes = t.bytes();
+    os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+    uint64_t pad = llvm::alignTo(bytes.size(), alignment) - bytes.size();
+    while (pad > 0) {
+      uint64_t n = std::min<uint64_t>(pad, sizeof(zeros));
+      os.write(zeros, n);
+      pad -= n;
+    }
+  }
   os.close();
   if (os.has_error())
     return llvm::createStringError(os.error(),

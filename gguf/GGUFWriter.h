@@ -36,13 +36,18 @@ public:
   llvm::Error addTensor(llvm::StringRef name, GGMLType type,
                         llvm::ArrayRef<int64_t> ne,
                         llvm::ArrayRef<uint8_t> data);
+  /// Like addTensor, but the bytes are not copied: they must stay valid until
+  /// the last serialize/writeFile call (e.g. a tensor of a mapped input file).
+  llvm::Error addTensorView(llvm::StringRef name, GGMLType type,
+                            llvm::ArrayRef<int64_t> ne,
+                            llvm::ArrayRef<uint8_t> data);
   /// Convenience for F32 tensors.
   llvm::Error addTensorF32(llvm::StringRef name, llvm::ArrayRef<int64_t> ne,
                            llvm::ArrayRef<float> data);
 
   /// The file's bytes.
   std::string serialize() const;
-  /// Writes the file atomically-enough for tools (to `path`).
+  /// Streams the file to `path` (tensor bytes are not gathered in memory).
   llvm::Error writeFile(llvm::StringRef path) const;
 
 private:
@@ -50,8 +55,16 @@ private:
     std::string name;
     GGMLType type;
     llvm::SmallVector<int64_t, 4> ne;
-    std::vector<uint8_t> data;
+    std::vector<uint8_t> owned; // empty for views
+    llvm::ArrayRef<uint8_t> view;
+    llvm::ArrayRef<uint8_t> bytes() const {
+      return owned.empty() ? view : llvm::ArrayRef<uint8_t>(owned);
+    }
   };
+  llvm::Error checkTensor(llvm::StringRef name, GGMLType type,
+                          llvm::ArrayRef<int64_t> ne, size_t size) const;
+  /// Everything before the data section, padded to the alignment.
+  std::string header() const;
   uint64_t alignment;
   std::vector<std::pair<std::string, Value>> kvs;
   std::vector<PendingTensor> tensors;

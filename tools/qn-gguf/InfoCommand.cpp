@@ -1,0 +1,123 @@
+//===- InfoCommand.cpp - `qn-gguf info` -----------------------------------===//
+//
+//   qn-gguf info FILE [--json] [--max-array N] [--no-tensors]
+//
+// Prints the header, every metadata key with its type and value (arrays
+// shortened to N elements) and the tensor table. With --json the same as one
+// JSON object on stdout; arrays become {"type", "size", "values"}.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Command.h"
+
+#include "gguf/GGUFFile.h"
+
+#include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace llvm;
+using namespace qn::gguf;
+
+namespace {
+cl::SubCommand infoCmd("info", "print a GGUF file's metadata and tensors");
+cl::opt<std::string> inputPath(cl::Positional, cl::desc("<file.gguf>"),
+                               cl::Required, cl::sub(infoCmd));
+cl::opt<bool> asJson("json", cl::desc("print JSON on stdout"),
+                     cl::sub(infoCmd));
+cl::opt<unsigned> maxArray("max-array",
+                           cl::desc("array elements to show (default 8)"),
+                           cl::init(8), cl::sub(infoCmd));
+cl::opt<bool> noTensors("no-tensors", cl::desc("omit the tensor table"),
+                        cl::sub(infoCmd));
+
+json::Value toJson(const Value &v) {
+  switch (v.type()) {
+  case ValueType::String:
+    // json::Value needs valid UTF-8; token strings nearly always are.
+    if (json::isUTF8(*v.asString()))
+      return v.asString()->str();
+    return json::fixUTF8(*v.asString());
+  case ValueType::Bool:
+    return *v.asBool();
+  case ValueType::Float32:
+  case ValueType::Float64: {
+    double f = *v.asFloat();
+    if (std::isfinite(f))
+      return f;
+    return std::isnan(f) ? "nan" : (f > 0 ? "inf" : "-inf");
+  }
+  case ValueType::Array: {
+    json::Array values;
+    for (size_t i = 0; i < v.arraySize() && i < maxArray; ++i)
+      values.push_back(toJson(v.array()[i]));
+    return json::Object{{"type", getValueTypeName(v.arrayElementType()).str()},
+                        {"size", static_cast<int64_t>(v.arraySize())},
+                        {"values", std::move(values)}};
+  }
+  default:
+    if (std::optional<int64_t> i = v.asInt())
+      return *i;
+    return static_cast<double>(*v.asUInt()); // above INT64_MAX
+  }
+}
+
+int runInfo() {
+  auto fileOr = GGUFFile::open(inputPath);
+  if (!fileOr)
+    return qn::gguftool::reportError("info", fileOr.takeError());
+  const GGUFFile &file = **fileOr;
+
+  if (asJson) {
+    json::Object metadata;
+    for (const auto &kv : file.metadata())
+      metadata[kv.first] = toJson(kv.second);
+    json::Array tensors;
+    if (!noTensors)
+      for (const TensorInfo &t : file.tensors()) {
+        json::Array ne;
+        for (int64_t d : t.ne)
+          ne.push_back(d);
+        tensors.push_back(json::Object{{"name", t.name},
+                                       {"type", getTypeName(t.type).str()},
+                                       {"ne", std::move(ne)},
+                                       {"offset", int64_t(t.offset)},
+                                       {"nbytes", int64_t(t.nbytes)}});
+      }
+    json::Object root{{"file", inputPath.getValue()},
+                      {"version", int64_t(file.version())},
+                      {"alignment", int64_t(file.alignment())},
+                      {"data_offset", int64_t(file.dataOffset())},
+                      {"size", int64_t(file.fileSize())},
+                      {"n_tensors", int64_t(file.tensors().size())},
+                      {"metadata", std::move(metadata)}};
+    if (!noTensors)
+      root["tensors"] = std::move(tensors);
+    outs() << formatv("{0:2}", json::Value(std::move(root))) << "\n";
+    return 0;
+  }
+
+  raw_ostream &os = outs();
+  os << "file: " << inputPath << "\n";
+  os << "version: " << file.version() << ", alignment: " << file.alignment()
+     << ", data offset: " << file.dataOffset() << ", size: " << file.fileSize()
+     << " bytes\n";
+  os << "metadata: " << file.metadata().size() << " keys\n";
+  for (const auto &kv : file.metadata())
+    os << "  " << kv.first << " (" << getValueTypeName(kv.second.type())
+       << ") = " << kv.second.toString(maxArray) << "\n";
+  os << "tensors: " << file.tensors().size() << "\n";
+  if (noTensors)
+    return 0;
+  for (const TensorInfo &t : file.tensors())
+    os << "  " << left_justify(t.name, 34) << " "
+       << left_justify(getTypeName(t.type), 7) << " "
+       << left_justify(t.shapeString(), 20) << " offset " << t.offset << ", "
+       << t.nbytes << " bytes\n";
+  return 0;
+}
+
+qn::gguftool::CommandRegistration reg(&infoCmd, runInfo);
+} // namespace
