@@ -1,0 +1,27 @@
+//===- qn-opt.cpp - the qn optimizer driver ---------------------*- C++ -*-===//
+//
+// mlir-opt for the qn dialect: parses qn IR, runs qn passes, prints IR.
+// Registers only the dialects qn IR uses (qn, func, arith, tensor).
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/QNDialect.h"
+#include "passes/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  registry.insert<qn::QNDialect, mlir::func::FuncDialect,
+                  mlir::arith::ArithDialect, mlir::tensor::TensorDialect>();
+  qn::registerQNPasses();
+  // Generic clean-ups that pipelines combine with qn passes.
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "qn optimizer driver\n", registry));
+}
