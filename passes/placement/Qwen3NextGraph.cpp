@@ -123,9 +123,18 @@ NodeId Builder::linearMixer(int64_t il, NodeId x) {
   const int64_t Cv = s.ssmInner, Ck = s.ssmGroups * s.ssmState,
                 Cc = 2 * Ck + Cv, Hv = s.ssmHeadsV;
   std::string p = formatv("blk.{0}.", il).str();
-  NodeId qkv =
-      op("mul_mat", p + "qkv_mixed", act(Cc), {x}, w(il, "attn_qkv.weight"));
-  NodeId z = op("mul_mat", p + "z", act(Cv), {x}, w(il, "attn_gate.weight"));
+  NodeId qkv, z;
+  if (s.legacySsmIn) {
+    // One fused projection, then the gathers of spec §2.3 (views + cont).
+    NodeId qkvz =
+        op("mul_mat", p + "qkvz", act(Cc + Cv), {x}, w(il, "ssm_in.weight"));
+    qkv = op("concat", p + "qkv_mixed", act(Cc), {qkvz});
+    z = op("cont", p + "z", act(Cv), {qkvz});
+  } else {
+    qkv = op("mul_mat", p + "qkv_mixed", act(Cc), {x},
+             w(il, "attn_qkv.weight"));
+    z = op("mul_mat", p + "z", act(Cv), {x}, w(il, "attn_gate.weight"));
+  }
   NodeId ba = op("mul_mat", p + "ba", act(2 * Hv), {x}, w(il, "ssm_ba.weight"));
   NodeId beta = op("cont", p + "beta", act(Hv), {ba});
   NodeId alpha = op("cont", p + "alpha", act(Hv), {ba});
@@ -241,7 +250,7 @@ NodeId Builder::build() {
   NodeId n = op("rms_norm", "output_norm", uint64_t(nOut) * D * kF32, {h},
                 "output_norm.weight");
   NodeId logits = op("mul_mat", "logits", uint64_t(nOut) * s.nVocab * kF32, {n},
-                     "output.weight");
+                     s.tiedOutput ? "token_embd.weight" : "output.weight");
   // The caller reads logits on the host.
   return g.addPinned("output", "result_output", 0, {logits}, Backend::CPU);
 }

@@ -38,6 +38,11 @@ struct ModelShape {
   /// Per layer: true = Gated DeltaNet, false = full attention. Empty means
   /// the default interval of 4 (full attention at (i+1) % 4 == 0).
   std::vector<bool> isRecurrent;
+  /// Linear layers use the legacy fused `blk.N.ssm_in` instead of
+  /// `attn_qkv` + `attn_gate` (spec §2.3): different weight names.
+  bool legacySsmIn = false;
+  /// No output.weight: the head reads token_embd.weight.
+  bool tiedOutput = false;
 
   /// Qwen3-Next-80B-A3B (spec §7).
   static ModelShape qwen3Next80BA3B();
