@@ -131,8 +131,8 @@ NodeId Builder::linearMixer(int64_t il, NodeId x) {
     qkv = op("concat", p + "qkv_mixed", act(Cc), {qkvz});
     z = op("cont", p + "z", act(Cv), {qkvz});
   } else {
-    qkv = op("mul_mat", p + "qkv_mixed", act(Cc), {x},
-             w(il, "attn_qkv.weight"));
+    qkv =
+        op("mul_mat", p + "qkv_mixed", act(Cc), {x}, w(il, "attn_qkv.weight"));
     z = op("mul_mat", p + "z", act(Cv), {x}, w(il, "attn_gate.weight"));
   }
   NodeId ba = op("mul_mat", p + "ba", act(2 * Hv), {x}, w(il, "ssm_ba.weight"));

@@ -34,9 +34,10 @@ cl::OptionCategory planCat("plan options");
 cl::opt<std::string> modelPath("m", cl::desc("model GGUF file (hparams only)"),
                                cl::value_desc("file"), cl::sub(planCmd),
                                cl::cat(planCat));
-cl::opt<std::string> configName(
-    "config", cl::desc("built-in configuration instead of a file: 80b-a3b"),
-    cl::value_desc("name"), cl::sub(planCmd), cl::cat(planCat));
+cl::opt<std::string>
+    configName("config",
+               cl::desc("built-in configuration instead of a file: 80b-a3b"),
+               cl::value_desc("name"), cl::sub(planCmd), cl::cat(planCat));
 cl::opt<int> layerCount("layers",
                         cl::desc("with --config: use this many layers"),
                         cl::init(0), cl::sub(planCmd), cl::cat(planCat));
@@ -145,8 +146,8 @@ int runPlan() {
     return fail("--device must be cpu or cuda, got '" + deviceName + "'");
   opts.device = *device;
   if (nCpuMoe < 0)
-    return fail(formatv("--n-cpu-moe must be >= 0, got {0}",
-                        nCpuMoe.getValue()));
+    return fail(
+        formatv("--n-cpu-moe must be >= 0, got {0}", nCpuMoe.getValue()));
   opts.nCpuMoe = unsigned(nCpuMoe);
   for (const std::string &spec : overrides) {
     auto rule = parseOverrideRule(spec);
@@ -158,8 +159,8 @@ int runPlan() {
     if (Error e = opts.support.parseUnsupported(spec))
       return fail(toString(std::move(e)));
   if (ubatch <= 0)
-    return fail(formatv("--ubatch must be positive, got {0}",
-                        ubatch.getValue()));
+    return fail(
+        formatv("--ubatch must be positive, got {0}", ubatch.getValue()));
   if (nPast < 0)
     return fail(formatv("--n-past must be >= 0, got {0}", nPast.getValue()));
 
