@@ -14,16 +14,15 @@ static LogicalResult inferBroadcast(std::optional<Location> loc, Type lhsType,
   auto lhs = llvm::cast<RankedTensorType>(lhsType);
   auto rhs = llvm::cast<RankedTensorType>(rhsType);
   if (lhs.getElementType() != rhs.getElementType())
-    return emitOptionalError(loc, "operands have different element types: ",
-                             lhs.getElementType(), " vs ",
-                             rhs.getElementType());
+    return emitOptionalError(
+        loc, "operands have different element types: ", lhs.getElementType(),
+        " vs ", rhs.getElementType());
   std::optional<SmallVector<int64_t>> shape =
       broadcastShapes(lhs.getShape(), rhs.getShape());
   if (!shape)
-    return emitOptionalError(loc, "operand shapes ",
-                             formatShape(lhs.getShape()), " and ",
-                             formatShape(rhs.getShape()),
-                             " are not broadcast-compatible");
+    return emitOptionalError(
+        loc, "operand shapes ", formatShape(lhs.getShape()), " and ",
+        formatShape(rhs.getShape()), " are not broadcast-compatible");
   results.push_back(RankedTensorType::get(*shape, lhs.getElementType()));
   return success();
 }

@@ -13,7 +13,8 @@ using namespace qn;
 
 LogicalResult CumsumOp::verify() {
   return checkDim(getLoc(), "'qn.cumsum' op dimension",
-                  static_cast<int64_t>(getDim()), getInput().getType().getRank());
+                  static_cast<int64_t>(getDim()),
+                  getInput().getType().getRank());
 }
 
 LogicalResult TriOp::verify() {
@@ -26,7 +27,8 @@ LogicalResult TriOp::verify() {
 
 LogicalResult SoftmaxOp::verify() {
   return checkDim(getLoc(), "'qn.softmax' op dimension",
-                  static_cast<int64_t>(getDim()), getInput().getType().getRank());
+                  static_cast<int64_t>(getDim()),
+                  getInput().getType().getRank());
 }
 
 LogicalResult L2NormOp::verify() {
@@ -84,26 +86,24 @@ LogicalResult BatchMatmulOp::inferReturnTypes(MLIRContext *,
     return emitOptionalError(loc, "operands must have rank >= 2, got ",
                              lhs.getRank(), " and ", rhs.getRank());
   if (lhs.getElementType() != rhs.getElementType())
-    return emitOptionalError(loc, "operands have different element types: ",
-                             lhs.getElementType(), " vs ",
-                             rhs.getElementType());
+    return emitOptionalError(
+        loc, "operands have different element types: ", lhs.getElementType(),
+        " vs ", rhs.getElementType());
   ArrayRef<int64_t> a = lhs.getShape(), b = rhs.getShape();
   bool trans = adaptor.getTransposeRhs();
   int64_t m = a[a.size() - 2], ka = a.back();
   int64_t kb = trans ? b.back() : b[b.size() - 2];
   int64_t n = trans ? b[b.size() - 2] : b.back();
   if (dimsConflict(ka, kb))
-    return emitOptionalError(loc, "contraction sizes differ: lhs ",
-                             formatShape(a), " has ", ka, ", rhs ",
-                             formatShape(b), " has ", kb,
-                             trans ? " (transpose_rhs)" : "");
+    return emitOptionalError(
+        loc, "contraction sizes differ: lhs ", formatShape(a), " has ", ka,
+        ", rhs ", formatShape(b), " has ", kb, trans ? " (transpose_rhs)" : "");
   std::optional<SmallVector<int64_t>> batch =
       broadcastShapes(a.drop_back(2), b.drop_back(2));
   if (!batch)
-    return emitOptionalError(loc, "batch dimensions ",
-                             formatShape(a.drop_back(2)), " and ",
-                             formatShape(b.drop_back(2)),
-                             " are not broadcast-compatible");
+    return emitOptionalError(
+        loc, "batch dimensions ", formatShape(a.drop_back(2)), " and ",
+        formatShape(b.drop_back(2)), " are not broadcast-compatible");
   batch->push_back(m);
   batch->push_back(n);
   results.push_back(RankedTensorType::get(*batch, lhs.getElementType()));
@@ -125,8 +125,9 @@ LogicalResult SolveTriOp::inferReturnTypes(MLIRContext *,
   ArrayRef<int64_t> as = a.getShape(), bs = b.getShape();
   int64_t r = a.getRank();
   if (dimsConflict(as[r - 2], as[r - 1]))
-    return emitOptionalError(loc, "A must be square in its last two "
-                                  "dimensions, got ",
+    return emitOptionalError(loc,
+                             "A must be square in its last two "
+                             "dimensions, got ",
                              formatShape(as));
   if (dimsConflict(as[r - 1], bs[r - 2]))
     return emitOptionalError(loc, "B has ", bs[r - 2], " rows but A is ",
@@ -158,9 +159,9 @@ LogicalResult RopeOp::inferReturnTypes(MLIRContext *,
     return emitOptionalError(loc, "input must be [T, H, Dh], got rank ",
                              in.getRank());
   if (pos.getRank() != 1 || dimsConflict(pos.getDimSize(0), in.getDimSize(0)))
-    return emitOptionalError(loc, "positions must be [T] with T = ",
-                             in.getDimSize(0), ", got ",
-                             formatShape(pos.getShape()));
+    return emitOptionalError(
+        loc, "positions must be [T] with T = ", in.getDimSize(0), ", got ",
+        formatShape(pos.getShape()));
   int64_t dims = static_cast<int64_t>(adaptor.getDims());
   int64_t headDim = in.getDimSize(2);
   if (dims < 2 || dims % 2 != 0 ||

@@ -27,7 +27,6 @@ static LogicalResult expectShape(std::optional<Location> loc, StringRef what,
                            ", got ", formatShape(shape));
 }
 
-
 LogicalResult EmbedOp::inferReturnTypes(MLIRContext *ctx,
                                         std::optional<Location> loc,
                                         Adaptor adaptor,
@@ -54,10 +53,9 @@ LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *,
   if (in.getRank() < 1)
     return emitOptionalError(loc, "input must have rank >= 1");
   if (w.getRank() != 1 || dimsConflict(w.getDimSize(0), in.getShape().back()))
-    return emitOptionalError(loc, "weight must be [",
-                             formatShape(in.getShape().back()),
-                             "] (the last dimension of the input), got ",
-                             formatShape(w.getShape()));
+    return emitOptionalError(
+        loc, "weight must be [", formatShape(in.getShape().back()),
+        "] (the last dimension of the input), got ", formatShape(w.getShape()));
   if (w.getElementType() != in.getElementType())
     return emitOptionalError(loc, "weight element type ", w.getElementType(),
                              " differs from input element type ",
@@ -96,9 +94,10 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult GatedAttentionOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &results) {
+LogicalResult
+GatedAttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                   Adaptor adaptor,
+                                   SmallVectorImpl<Type> &results) {
   int64_t hq = static_cast<int64_t>(adaptor.getNumHeads());
   int64_t hkv = static_cast<int64_t>(adaptor.getNumKvHeads());
   int64_t dh = static_cast<int64_t>(adaptor.getHeadDim());
@@ -122,12 +121,11 @@ LogicalResult GatedAttentionOp::inferReturnTypes(
       failed(expectShape(loc, "v", adaptor.getV().getType(), {t, hkv * dh})) ||
       failed(expectShape(loc, "q_norm", adaptor.getQNorm().getType(), {dh})) ||
       failed(expectShape(loc, "k_norm", adaptor.getKNorm().getType(), {dh})) ||
-      failed(expectShape(loc, "positions", adaptor.getPositions().getType(),
-                         {t})))
+      failed(
+          expectShape(loc, "positions", adaptor.getPositions().getType(), {t})))
     return failure();
   Type kc = adaptor.getKCache().getType(), vc = adaptor.getVCache().getType();
-  if (failed(expectShape(loc, "k_cache", kc,
-                         {ShapedType::kDynamic, hkv, dh})))
+  if (failed(expectShape(loc, "k_cache", kc, {ShapedType::kDynamic, hkv, dh})))
     return failure();
   if (kc != vc)
     return emitOptionalError(loc, "k_cache and v_cache types differ: ", kc,
@@ -138,9 +136,10 @@ LogicalResult GatedAttentionOp::inferReturnTypes(
   return success();
 }
 
-LogicalResult Conv1dCausalOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &results) {
+LogicalResult Conv1dCausalOp::inferReturnTypes(MLIRContext *,
+                                               std::optional<Location> loc,
+                                               Adaptor adaptor,
+                                               SmallVectorImpl<Type> &results) {
   auto in = llvm::cast<RankedTensorType>(adaptor.getInput().getType());
   auto w = llvm::cast<RankedTensorType>(adaptor.getWeight().getType());
   auto s = llvm::cast<RankedTensorType>(adaptor.getState().getType());
@@ -166,9 +165,10 @@ LogicalResult Conv1dCausalOp::inferReturnTypes(
   return success();
 }
 
-LogicalResult GatedDeltaNetOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &results) {
+LogicalResult
+GatedDeltaNetOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                  Adaptor adaptor,
+                                  SmallVectorImpl<Type> &results) {
   auto q = llvm::cast<RankedTensorType>(adaptor.getQ().getType());
   auto v = llvm::cast<RankedTensorType>(adaptor.getV().getType());
   auto state = llvm::cast<RankedTensorType>(adaptor.getState().getType());
@@ -235,8 +235,9 @@ LogicalResult MoeOp::inferReturnTypes(MLIRContext *,
   ValueRange shared = adaptor.getShared();
   if (!shared.empty()) {
     if (shared.size() != 4)
-      return emitOptionalError(loc, "the shared expert needs 4 operands "
-                                    "(gate_inp, gate, up, down), got ",
+      return emitOptionalError(loc,
+                               "the shared expert needs 4 operands "
+                               "(gate_inp, gate, up, down), got ",
                                shared.size());
     ArrayRef<int64_t> sg = getShapeOf(shared[1].getType());
     if (sg.size() != 2)

@@ -53,9 +53,8 @@ int64_t QWeightType::getNumElements() const {
   return n;
 }
 
-LogicalResult
-QWeightType::verify(function_ref<InFlightDiagnostic()> emitError,
-                    QuantFormat format, ArrayRef<int64_t> shape) {
+LogicalResult QWeightType::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  QuantFormat format, ArrayRef<int64_t> shape) {
   if (shape.empty() || shape.size() > 3)
     return emitError() << "qweight must have rank 1 to 3, got rank "
                        << shape.size();
@@ -90,8 +89,8 @@ Type QWeightType::parse(AsmParser &parser) {
                                 /*withTrailingX=*/false) ||
       parser.parseGreater())
     return {};
-  return getChecked([&] { return parser.emitError(loc); },
-                    parser.getContext(), *format, shape);
+  return getChecked([&] { return parser.emitError(loc); }, parser.getContext(),
+                    *format, shape);
 }
 
 void QWeightType::print(AsmPrinter &printer) const {

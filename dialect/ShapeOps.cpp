@@ -144,8 +144,8 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
                                t.getElementType(), ", expected ",
                                first.getElementType());
     if (t.getRank() != rank)
-      return emitOptionalError(loc, "input ", i + 1, " has rank ",
-                               t.getRank(), ", expected ", rank);
+      return emitOptionalError(loc, "input ", i + 1, " has rank ", t.getRank(),
+                               ", expected ", rank);
     for (int64_t d = 0; d < rank; ++d) {
       int64_t a = shape[d], b = t.getDimSize(d);
       if (d == dim) {
@@ -172,8 +172,8 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *,
   if (static_cast<int64_t>(low.size()) != in.getRank() ||
       static_cast<int64_t>(high.size()) != in.getRank())
     return emitOptionalError(loc, "low and high need ", in.getRank(),
-                             " entries each (the input rank), got ",
-                             low.size(), " and ", high.size());
+                             " entries each (the input rank), got ", low.size(),
+                             " and ", high.size());
   SmallVector<int64_t> shape;
   for (int64_t d = 0; d < in.getRank(); ++d) {
     if (low[d] < 0 || high[d] < 0)

@@ -11,9 +11,9 @@
 
 #include "dialect/QNOps.h"
 #include "dialect/ShapeUtils.h"
-#include "passes/Passes.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "passes/Passes.h"
 
 namespace qn {
 #define GEN_PASS_DEF_FUSEREPEATBROADCASTPASS
@@ -36,8 +36,7 @@ bool isBroadcastingRepeat(RepeatOp repeat) {
 }
 
 /// op(repeat(x), y) -> op(x, y) and op(x, repeat(y)) -> op(x, y).
-template <typename OpTy>
-struct FuseRepeatOperand : OpRewritePattern<OpTy> {
+template <typename OpTy> struct FuseRepeatOperand : OpRewritePattern<OpTy> {
   FuseRepeatOperand(MLIRContext *ctx, bool report)
       : OpRewritePattern<OpTy>(ctx), report(report) {}
 
@@ -88,7 +87,7 @@ struct FuseRepeatBroadcastPass
     RewritePatternSet patterns(ctx);
     patterns.add<FuseRepeatOperand<AddOp>, FuseRepeatOperand<SubOp>,
                  FuseRepeatOperand<MulOp>, FuseRepeatOperand<DivOp>>(ctx,
-                                                                      report);
+                                                                     report);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
