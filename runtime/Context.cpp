@@ -2,6 +2,7 @@
 
 #include "runtime/Context.h"
 
+#include "runtime/ThreadPool.h"
 #include "runtime/layers/Layers.h"
 #include "runtime/ops/Norms.h"
 
@@ -47,7 +48,8 @@ Context::create(const Model &model, const ContextParams &params) {
     }
   }
   ctx->ws = std::make_unique<Workspace>();
-  ctx->ws->allocate(hp, params.nUBatch, params.nCtx);
+  ctx->ws->allocate(hp, params.nUBatch, params.nCtx,
+                    params.pool ? params.pool->numThreads() : 1);
   const size_t act = static_cast<size_t>(params.nUBatch * hp.nEmbd);
   ctx->hidden.assign(act, 0.0f);
   ctx->normed.assign(act, 0.0f);

@@ -2,6 +2,8 @@
 
 #include "runtime/layers/Layers.h"
 
+#include "runtime/ThreadPool.h"
+
 #include "runtime/ops/Activations.h"
 #include "runtime/ops/Attention.h"
 #include "runtime/ops/Norms.h"
@@ -58,9 +60,34 @@ void fullAttention(LayerContext &c, const float *x, const int32_t *pos,
     storeKV(k + t * kvDim, kvDim, c.kvType, K + pos[t] * rowBytes);
     storeKV(v + t * kvDim, kvDim, c.kvType, V + pos[t] * rowBytes);
   }
-  for (int64_t t = 0; t < T; ++t)
-    attendCached(q + t * qDim, K, V, c.kvType, pos[t] + 1, Hq, Hkv, Dh,
-                 ws.attScratch.data(), att + t * qDim);
+  // Keys/values of every position any token of the group can see, as F32
+  // (converted once per layer call, not once per query head).
+  const int64_t nKeys = pos[T - 1] + 1; // positions increase within a group
+  const float *Kf = reinterpret_cast<const float *>(K);
+  const float *Vf = reinterpret_cast<const float *>(V);
+  if (c.kvType == KVType::F16) {
+    convertF16ToF32(reinterpret_cast<const uint16_t *>(K), ws.kf.data(),
+                    nKeys * kvDim);
+    convertF16ToF32(reinterpret_cast<const uint16_t *>(V), ws.vf.data(),
+                    nKeys * kvDim);
+    Kf = ws.kf.data();
+    Vf = ws.vf.data();
+  }
+  // One work item per (token, query head); each thread has its own scores.
+  const int64_t group = Hq / Hkv, items = T * Hq;
+  const int64_t scratchStride = ws.attScratch.size() / ws.nThreads;
+  auto work = [&](unsigned tid, unsigned nth) {
+    float *scores = ws.attScratch.data() + tid * scratchStride;
+    for (int64_t item = tid; item < items; item += nth) {
+      const int64_t t = item / Hq, h = item % Hq, g = h / group;
+      attendHead(q + t * qDim + h * Dh, Kf + g * Dh, Vf + g * Dh, kvDim,
+                 pos[t] + 1, Dh, scores, att + t * qDim + h * Dh);
+    }
+  };
+  if (c.pool && c.pool->numThreads() <= static_cast<unsigned>(ws.nThreads))
+    c.pool->runOnAll(work);
+  else
+    work(0, 1);
   c.dump("kqv_out-" + llvm::Twine(il), att, T * qDim);
 
   // 4. Sigmoid output gate, output projection.

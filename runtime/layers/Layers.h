@@ -40,13 +40,16 @@ struct SequenceSlot {
 struct Workspace {
   int64_t maxTokens = 0;
   std::vector<float> proj, u, z, y, baRaw, g, beta, o, deltaScratch;
-  std::vector<float> q, k, v, gate, att, attScratch;
+  std::vector<float> q, k, v, gate, att, attScratch, kf, vf;
+  int64_t nThreads = 1;
   std::vector<float> routerLogits, probs, weights, xe, eg, eu, ed, routed,
       shared;
   std::vector<int32_t> ids, expertTokens, expertSlots;
 
+  /// `nThreads`: threads that may run attention heads at once (each gets
+  /// its own row of score scratch).
   void allocate(const gguf::Qwen3NextHParams &hp, int64_t maxTokens,
-                int64_t nCtx);
+                int64_t nCtx, int64_t nThreads);
 };
 
 struct LayerContext {

@@ -15,8 +15,9 @@ void SequenceSlot::reset() {
 }
 
 void Workspace::allocate(const gguf::Qwen3NextHParams &hp, int64_t T,
-                         int64_t nCtx) {
+                         int64_t nCtx, int64_t threads) {
   maxTokens = T;
+  nThreads = std::max<int64_t>(threads, 1);
   const int64_t Ck = hp.keyDim(), Cv = hp.ssmInner, Cc = hp.convChannels();
   const int64_t Hv = hp.ssmTimeStepRank, dv = hp.headVDim();
   const int64_t qDim = hp.nHead * hp.headDim, kvDim = hp.nHeadKV * hp.headDim;
@@ -38,7 +39,9 @@ void Workspace::allocate(const gguf::Qwen3NextHParams &hp, int64_t T,
   size(v, T * kvDim);
   size(gate, T * qDim);
   size(att, T * qDim);
-  size(attScratch, nCtx + 2 * hp.headDim);
+  size(attScratch, nThreads * (nCtx + 2 * hp.headDim));
+  size(kf, nCtx * kvDim);
+  size(vf, nCtx * kvDim);
   size(routerLogits, T * hp.nExpert);
   size(probs, T * hp.nExpert);
   size(weights, T * hp.nExpertUsed);

@@ -2,10 +2,16 @@
 
 #include "runtime/ops/Attention.h"
 
+#include "runtime/ops/Vec.h"
+
 #include "gguf/Dequantize.h"
 
 #include <cmath>
 #include <cstring>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 namespace qn::runtime {
 
@@ -17,6 +23,52 @@ void storeKV(const float *src, int64_t n, KVType type, void *dst) {
   auto *h = static_cast<uint16_t *>(dst);
   for (int64_t i = 0; i < n; ++i)
     h[i] = gguf::floatToFp16(src[i]);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx,f16c"))) static void
+convertF16C(const uint16_t *src, float *dst, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(
+                                  reinterpret_cast<const __m128i *>(src + i))));
+  for (; i < n; ++i)
+    dst[i] = gguf::fp16ToFloat(src[i]);
+}
+static const bool hasF16C = __builtin_cpu_supports("f16c");
+#endif
+
+void convertF16ToF32(const uint16_t *src, float *dst, int64_t n) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (hasF16C) {
+    convertF16C(src, dst, n);
+    return;
+  }
+#endif
+  for (int64_t i = 0; i < n; ++i)
+    dst[i] = gguf::fp16ToFloat(src[i]);
+}
+
+QN_VEC_CLONES
+void attendHead(const float *q, const float *K, const float *V,
+                int64_t rowStride, int64_t nKeys, int64_t Dh, float *scores,
+                float *out) {
+  const float scale = 1.0f / std::sqrt(static_cast<float>(Dh));
+  float maxS = -INFINITY;
+  for (int64_t j = 0; j < nKeys; ++j) {
+    scores[j] = dot(q, K + j * rowStride, Dh) * scale;
+    maxS = scores[j] > maxS ? scores[j] : maxS;
+  }
+  double sum = 0.0;
+  for (int64_t j = 0; j < nKeys; ++j) {
+    scores[j] = std::exp(scores[j] - maxS);
+    sum += scores[j];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t d = 0; d < Dh; ++d)
+    out[d] = 0.0f;
+  for (int64_t j = 0; j < nKeys; ++j)
+    axpy(scores[j] * inv, V + j * rowStride, out, Dh);
 }
 
 void loadKV(const void *src, int64_t n, KVType type, float *dst) {

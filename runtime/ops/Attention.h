@@ -27,9 +27,20 @@ void storeKV(const float *src, int64_t n, KVType type, void *dst);
 /// Reads n cache elements of `type` back as floats.
 void loadKV(const void *src, int64_t n, KVType type, float *dst);
 
-/// One query token attending to cache rows 0..nKeys-1 (the caller passes
-/// only the rows at positions <= the query's: that is the causal mask).
-/// q: [Hq x Dh]; K, V: nKeys rows of Hkv*Dh elements; out: [Hq x Dh];
+/// F16 -> F32 for n values (F16C when the CPU has it, else
+/// gguf::fp16ToFloat; both exact).
+void convertF16ToF32(const uint16_t *src, float *dst, int64_t n);
+
+/// The fast path of one query head: keys and values already F32, key row j
+/// of this head at K + j*rowStride (same for V). scores: nKeys floats.
+/// Same result as attendCached for that head up to summation order.
+void attendHead(const float *q, const float *K, const float *V,
+                int64_t rowStride, int64_t nKeys, int64_t Dh, float *scores,
+                float *out);
+
+/// The reference: one query token attending to cache rows 0..nKeys-1 (the
+/// caller passes only the rows at positions <= the query's: that is the causal
+/// mask). q: [Hq x Dh]; K, V: nKeys rows of Hkv*Dh elements; out: [Hq x Dh];
 /// scratch: nKeys + 2*Dh floats.
 void attendCached(const float *q, const void *K, const void *V, KVType type,
                   int64_t nKeys, int64_t Hq, int64_t Hkv, int64_t Dh,

@@ -10,18 +10,19 @@
 
 #include "runtime/ops/DeltaNet.h"
 
+#include "runtime/ops/Vec.h"
+
 #include <cmath>
 
 namespace qn::runtime {
 
+QN_VEC_CLONES
 void gatedDeltaStep(float *M, const float *q, const float *k, const float *v,
                     float g, float beta, int64_t dk, int64_t dv, float *out,
                     float *scratch) {
   const float alpha = std::exp(g);
   const float scale = 1.0f / std::sqrt(static_cast<float>(dk));
-  float kq = 0.0f;
-  for (int64_t j = 0; j < dk; ++j)
-    kq += k[j] * q[j];
+  const float kq = dot(k, q, dk);
   // out temporarily holds r = M^T q; delta is built in place of p below.
   for (int64_t i = 0; i < dv; ++i)
     out[i] = 0.0f;

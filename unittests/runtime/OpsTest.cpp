@@ -14,6 +14,8 @@
 #include "runtime/ops/Rope.h"
 #include "runtime/ops/Router.h"
 
+#include "gguf/Dequantize.h"
+
 #include "gtest/gtest.h"
 
 #include <cmath>
@@ -215,6 +217,43 @@ TEST(OpsTest, AttentionMatchesNaiveSoftmaxWithGqa) {
         EXPECT_NEAR(out[h * Dh + e], o, tol);
       }
     }
+  }
+}
+
+} // namespace
+
+namespace {
+
+TEST(OpsTest, F16ConversionMatchesScalarOnEveryValue) {
+  std::vector<uint16_t> all(65536 + 3); // odd length: the tail path runs
+  for (size_t i = 0; i < all.size(); ++i)
+    all[i] = static_cast<uint16_t>(i * 40503u);
+  std::vector<float> fast(all.size());
+  convertF16ToF32(all.data(), fast.data(), static_cast<int64_t>(all.size()));
+  for (size_t i = 0; i < all.size(); ++i) {
+    const float ref = qn::gguf::fp16ToFloat(all[i]);
+    if (std::isnan(ref))
+      EXPECT_TRUE(std::isnan(fast[i])) << i;
+    else
+      EXPECT_EQ(fast[i], ref) << "half 0x" << std::hex << all[i];
+  }
+}
+
+TEST(OpsTest, AttendHeadMatchesReferenceOverCache) {
+  std::mt19937 rng(7);
+  const int64_t Hq = 6, Hkv = 3, Dh = 37, n = 23, kvDim = Hkv * Dh;
+  auto q = randomVector(Hq * Dh, rng), k = randomVector(n * kvDim, rng),
+       v = randomVector(n * kvDim, rng);
+  std::vector<float> ref(Hq * Dh), scratch(n + 2 * Dh);
+  attendCached(q.data(), k.data(), v.data(), KVType::F32, n, Hq, Hkv, Dh,
+               scratch.data(), ref.data());
+  std::vector<float> fast(Dh), scores(n);
+  for (int64_t h = 0; h < Hq; ++h) {
+    const int64_t g = h / (Hq / Hkv);
+    attendHead(q.data() + h * Dh, k.data() + g * Dh, v.data() + g * Dh, kvDim,
+               n, Dh, scores.data(), fast.data());
+    for (int64_t d = 0; d < Dh; ++d)
+      EXPECT_NEAR(fast[d], ref[h * Dh + d], 1e-5) << h << " " << d;
   }
 }
 
