@@ -24,6 +24,11 @@ namespace qn::runtime::kernels_avx2 {
 using DequantFn = void (*)(const uint8_t *src, int64_t n, float *dst);
 
 #include "runtime/kernels/DequantAvx2.inc"
+#include "runtime/kernels/FusedDotAvx2.inc"
+
+static FusedRowFn fusedRowFor(gguf::GGMLType type, int64_t nTokens) {
+  return avx2FusedRow(type, nTokens);
+}
 
 static DequantFn dequantizerFor(gguf::GGMLType type) {
   return avx2Dequantizer(type);

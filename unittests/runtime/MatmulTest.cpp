@@ -176,7 +176,7 @@ TEST_P(MatmulFormatTest, MatchesReference) {
   for (MatmulIsa isa : supportedIsas()) {
     for (int64_t cols : columnCounts(fc.type))
       for (int64_t rows : {1, 5, 13, 37})
-        for (int64_t nTokens : {1, 2, 3, 7, 64, 65}) {
+        for (int64_t nTokens : {1, 2, 3, 4, 7, 64, 65}) {
           ThreadPool *pool = pools[(rows + nTokens) % 3].get();
           checkAgainstReference(isa, fc, rows, cols, nTokens, pool, rng,
                                 scalar ? 0 : 1);
