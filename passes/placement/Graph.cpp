@@ -19,8 +19,8 @@ std::optional<Backend> parseBackend(StringRef name) {
 }
 
 NodeId Graph::add(StringRef kind, StringRef name, uint64_t outBytes,
-                  ArrayRef<NodeId> inputs, ArrayRef<std::string> weights,
-                  ArrayRef<std::string> state) {
+                  ArrayRef<NodeId> inputs, ArrayRef<Resident> weights,
+                  ArrayRef<Resident> state) {
   NodeId id = NodeId(nodes.size());
   Node n;
   n.kind = kind.str();

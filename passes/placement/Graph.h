@@ -37,6 +37,17 @@ constexpr BackendMask maskOf(Backend b) {
 
 using NodeId = uint32_t;
 
+/// A tensor that lives in a backend's memory for the whole run: a weight
+/// (GGUF name) or resident state (KV cache, recurrent state).
+struct Resident {
+  Resident(std::string name, uint64_t bytes = 0)
+      : name(std::move(name)), bytes(bytes) {}
+  Resident(const char *name, uint64_t bytes = 0) : name(name), bytes(bytes) {}
+  std::string name;
+  /// Size in memory; decides where a node with several residents runs.
+  uint64_t bytes = 0;
+};
+
 struct Node {
   /// Operation kind, looked up in the support table (e.g. "mul_mat").
   std::string kind;
@@ -46,12 +57,12 @@ struct Node {
   uint64_t outBytes = 0;
   /// Producers of the values this node reads.
   std::vector<NodeId> inputs;
-  /// Weights (GGUF tensor names) this node reads. A weight never moves: the
-  /// node runs where the weight lives.
-  std::vector<std::string> weights;
+  /// Weights (GGUF tensor names) this node reads. The node runs where most
+  /// of its resident bytes live (see resolveConstraints).
+  std::vector<Resident> weights;
   /// Resident state (KV cache, recurrent state) this node reads and writes
-  /// in place. It lives on the placement's device; the node runs there.
-  std::vector<std::string> state;
+  /// in place. It lives on the placement's device.
+  std::vector<Resident> state;
   /// A fixed backend regardless of weights (graph inputs and outputs: host).
   std::optional<Backend> pin;
 };
@@ -62,8 +73,8 @@ public:
   /// Appends a node; `inputs` must name existing nodes.
   NodeId add(llvm::StringRef kind, llvm::StringRef name, uint64_t outBytes,
              llvm::ArrayRef<NodeId> inputs,
-             llvm::ArrayRef<std::string> weights = {},
-             llvm::ArrayRef<std::string> state = {});
+             llvm::ArrayRef<Resident> weights = {},
+             llvm::ArrayRef<Resident> state = {});
   /// Appends a node pinned to `backend` (graph inputs, outputs).
   NodeId addPinned(llvm::StringRef kind, llvm::StringRef name,
                    uint64_t outBytes, llvm::ArrayRef<NodeId> inputs,

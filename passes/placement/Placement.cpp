@@ -76,42 +76,75 @@ Backend WeightPlacement::weightBackend(StringRef name) const {
   return device;
 }
 
-Expected<std::vector<BackendMask>>
-resolveAllowed(const Graph &g, const PlacementOptions &opts) {
+Expected<Constraints> resolveConstraints(const Graph &g,
+                                         const PlacementOptions &opts) {
   Expected<WeightPlacement> wp = WeightPlacement::create(opts);
   if (!wp)
     return wp.takeError();
-  std::vector<BackendMask> allowed(g.size(), kAllBackends);
+  Constraints c;
+  c.allowed.assign(g.size(), kAllBackends);
   for (NodeId id = 0; id < g.size(); ++id) {
     const Node &n = g[id];
-    // Why a backend was excluded, for the diagnostic.
-    std::string reasons;
-    BackendMask m = 0;
+    BackendMask supported = 0;
     for (unsigned b = 0; b < kNumBackends; ++b)
       if (opts.support.supports(Backend(b), n.kind))
-        m |= maskOf(Backend(b));
-      else
-        reasons += formatv("; {0} does not support '{1}'",
-                           backendName(Backend(b)), n.kind)
-                       .str();
-    auto require = [&](Backend b, StringRef what) {
-      m &= maskOf(b);
-      reasons += formatv("; {0} is on {1}", what, backendName(b)).str();
-    };
-    if (n.pin)
-      require(*n.pin, "the node is pinned and");
-    for (const std::string &w : n.weights)
-      require(wp->weightBackend(w), "weight '" + w + "'");
-    for (const std::string &s : n.state)
-      require(wp->stateBackend(), "state '" + s + "'");
-    if (m == 0)
+        supported |= maskOf(Backend(b));
+    if (supported == 0)
       return createStringError(
           inconvertibleErrorCode(),
-          formatv("cannot place op '{0}' ({1}) on any backend{2}", n.name,
-                  n.kind, reasons));
-    allowed[id] = m;
+          formatv("cannot place op '{0}': no backend supports '{1}'", n.name,
+                  n.kind));
+    if (n.pin) {
+      if (!(supported & maskOf(*n.pin)))
+        return createStringError(
+            inconvertibleErrorCode(),
+            formatv("cannot place op '{0}': it is pinned to {1}, which does "
+                    "not support '{2}'",
+                    n.name, backendName(*n.pin), n.kind));
+      c.allowed[id] = maskOf(*n.pin);
+      continue;
+    }
+    if (n.weights.empty() && n.state.empty()) {
+      c.allowed[id] = supported;
+      continue;
+    }
+    // Resident bytes per backend decide where the node runs.
+    struct Placed {
+      const Resident *r;
+      Backend at;
+      unsigned count;
+    };
+    std::vector<Placed> residents;
+    uint64_t bytesOn[kNumBackends] = {0, 0};
+    for (const Resident &w : n.weights)
+      residents.push_back({&w, wp->weightBackend(w.name), 1});
+    for (const Resident &st : n.state)
+      residents.push_back({&st, wp->stateBackend(), 2});
+    for (const Placed &p : residents)
+      bytesOn[unsigned(p.at)] += p.r->bytes;
+    Backend other = opts.device == Backend::CPU ? Backend::CUDA : Backend::CPU;
+    Backend at = bytesOn[unsigned(other)] > bytesOn[unsigned(opts.device)]
+                     ? other
+                     : opts.device;
+    // With sizes unknown (0), the first resident decides.
+    if (bytesOn[0] == 0 && bytesOn[1] == 0)
+      at = residents.front().at;
+    if (!(supported & maskOf(at)))
+      at = at == Backend::CPU ? Backend::CUDA : Backend::CPU;
+    c.allowed[id] = maskOf(at);
+    for (const Placed &p : residents)
+      if (p.at != at)
+        c.copies.push_back({id, p.r->name, p.r->bytes, p.at, p.count});
   }
-  return allowed;
+  return c;
+}
+
+Expected<std::vector<BackendMask>>
+resolveAllowed(const Graph &g, const PlacementOptions &opts) {
+  Expected<Constraints> c = resolveConstraints(g, opts);
+  if (!c)
+    return c.takeError();
+  return std::move(c->allowed);
 }
 
 Cost evaluate(const Graph &g, const Assignment &a) {

@@ -74,9 +74,35 @@ private:
   std::vector<std::pair<llvm::Regex, Backend>> rules;
 };
 
-/// The backends each node may run on: supported by the backend, and equal to
-/// the backend of every weight, state and pin the node has. An empty set is
-/// an error naming the node and the conflicting requirements.
+/// A resident tensor a node reads from the other backend's memory: a fixed
+/// cost of the placement (the node's backend does not depend on the
+/// assignment), reported beside the splits. State a node updates in place is
+/// copied there and back (count 2).
+struct ResidentCopy {
+  NodeId node;
+  std::string name;
+  uint64_t bytes = 0;
+  Backend from = Backend::CPU;
+  unsigned count = 1;
+};
+
+struct Constraints {
+  /// The backends each node may run on.
+  std::vector<BackendMask> allowed;
+  std::vector<ResidentCopy> copies;
+};
+
+/// The backends each node may run on. A node must run on a backend that
+/// supports its kind. A node with a pin runs there. A node with resident
+/// tensors (weights, state) runs on the supporting backend holding most of
+/// their bytes (ties: the device); the residents it reads from elsewhere are
+/// copies (weights never decide against the support table: that is what
+/// ggml does too, copying the weight). Other nodes are free. No supporting
+/// backend, or a pin on an unsupporting one, is an error naming the node.
+llvm::Expected<Constraints> resolveConstraints(const Graph &g,
+                                               const PlacementOptions &opts);
+
+/// Just the allowed sets of resolveConstraints().
 llvm::Expected<std::vector<BackendMask>>
 resolveAllowed(const Graph &g, const PlacementOptions &opts);
 

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/placement/Qwen3NextGraph.h"
 
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace llvm;
@@ -87,22 +88,63 @@ public:
 private:
   static constexpr uint64_t kF32 = 4, kF16 = 2, kI32 = 4;
 
-  std::string w(int64_t layer, StringRef name) const {
-    return formatv("blk.{0}.{1}", layer, name).str();
+  /// Elements of a weight, by its name without the `blk.N.` prefix.
+  uint64_t weightElements(StringRef name) const {
+    const uint64_t D = s.nEmbd, Cv = s.ssmInner, Ck = s.ssmGroups * s.ssmState,
+                   Cc = 2 * Ck + Cv, Hv = s.ssmHeadsV,
+                   qDim = s.nHead * s.headDim, kvDim = s.nHeadKV * s.headDim,
+                   E = s.nExpert, F = s.expertFF, Fs = s.sharedExpertFF;
+    StringRef base = name.rsplit('.').first; // drop .weight / .bias
+    if (name == "ssm_a")
+      base = name;
+    return StringSwitch<uint64_t>(base)
+        .Cases({"attn_norm", "post_attention_norm", "output_norm",
+                "ffn_gate_inp_shexp"},
+               D)
+        .Cases({"token_embd", "output"}, D * s.nVocab)
+        .Case("ssm_in", D * (Cc + Cv))
+        .Case("attn_qkv", D * Cc)
+        .Case("attn_gate", D * Cv)
+        .Case("ssm_ba", D * 2 * Hv)
+        .Cases({"ssm_dt", "ssm_a"}, Hv)
+        .Case("ssm_conv1d", Cc * s.convKernel)
+        .Case("ssm_norm", Cv / Hv)
+        .Case("ssm_out", Cv * D)
+        .Case("attn_q", D * 2 * qDim)
+        .Cases({"attn_k", "attn_v"}, D * kvDim)
+        .Cases({"attn_q_norm", "attn_k_norm"}, s.headDim)
+        .Case("attn_output", qDim * D)
+        .Case("ffn_gate_inp", D * E)
+        .Cases({"ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"}, D * F * E)
+        .Cases({"ffn_gate_shexp", "ffn_up_shexp", "ffn_down_shexp"}, D * Fs)
+        .Default(0);
+  }
+  /// A weight with its size: the file's when known, else F16 (2 bytes per
+  /// element), which only matters relative to other residents of a node.
+  Resident gw(StringRef name) const {
+    auto it = s.weightBytes.find(name);
+    if (it != s.weightBytes.end())
+      return Resident(name.str(), it->second);
+    StringRef local = name;
+    if (local.consume_front("blk."))
+      local = local.split('.').second;
+    return Resident(name.str(), 2 * weightElements(local));
+  }
+  Resident w(int64_t layer, StringRef name) const {
+    return gw(formatv("blk.{0}.{1}", layer, name).str());
   }
   /// An op reading activations (and at most one weight).
   NodeId op(StringRef kind, std::string name, uint64_t bytes,
-            ArrayRef<NodeId> inputs, std::string weight = {}) {
-    std::vector<std::string> ws;
-    if (!weight.empty())
+            ArrayRef<NodeId> inputs, Resident weight = Resident("")) {
+    std::vector<Resident> ws;
+    if (!weight.name.empty())
       ws.push_back(std::move(weight));
     return g.add(kind, name, bytes, inputs, ws);
   }
   NodeId stateOp(StringRef kind, std::string name, uint64_t bytes,
-                 ArrayRef<NodeId> inputs, std::string weight,
-                 std::string state) {
-    std::vector<std::string> ws;
-    if (!weight.empty())
+                 ArrayRef<NodeId> inputs, Resident weight, Resident state) {
+    std::vector<Resident> ws;
+    if (!weight.name.empty())
       ws.push_back(std::move(weight));
     return g.add(kind, name, bytes, inputs, ws, {std::move(state)});
   }
@@ -142,13 +184,16 @@ NodeId Builder::linearMixer(int64_t il, NodeId x) {
       op("add", p + "alpha_biased", act(Hv), {alpha}, w(il, "ssm_dt.bias"));
   NodeId sp = op("softplus", p + "alpha_softplus", act(Hv), {biased});
   NodeId gate = op("mul", p + "gate", act(Hv), {sp}, w(il, "ssm_a"));
-  NodeId conv = stateOp("ssm_conv", p + "conv", act(Cc), {qkv},
-                        w(il, "ssm_conv1d.weight"), p + "conv_state");
+  NodeId conv = stateOp(
+      "ssm_conv", p + "conv", act(Cc), {qkv}, w(il, "ssm_conv1d.weight"),
+      Resident(p + "conv_state", (s.convKernel - 1) * Cc * kF32));
   NodeId convAct = op("silu", p + "conv_silu", act(Cc), {conv});
   NodeId q = op("l2_norm", p + "q_l2", act(Ck), {convAct});
   NodeId k = op("l2_norm", p + "k_l2", act(Ck), {convAct});
-  NodeId delta = stateOp("delta_net", p + "delta_net", act(Cv),
-                         {q, k, convAct, gate, beta}, {}, p + "ssm_state");
+  NodeId delta =
+      stateOp("delta_net", p + "delta_net", act(Cv),
+              {q, k, convAct, gate, beta}, Resident(""),
+              Resident(p + "ssm_state", Hv * s.ssmState * (Cv / Hv) * kF32));
   NodeId normed = op("rms_norm", p + "ssm_norm", act(Cv), {delta},
                      w(il, "ssm_norm.weight"));
   NodeId gated = op("fused_mul_unary", p + "gated_norm", act(Cv), {normed, z});
@@ -174,8 +219,10 @@ NodeId Builder::attentionMixer(int64_t il, NodeId x) {
   // The stores write the cache in place; their value is the cache view the
   // attention reads (kvLen rows of F16).
   uint64_t cacheView = uint64_t(kvLen) * kvDim * kF16;
-  NodeId ks = stateOp("cpy", p + "k_store", cacheView, {kr}, {}, p + "cache_k");
-  NodeId vs = stateOp("cpy", p + "v_store", cacheView, {v}, {}, p + "cache_v");
+  NodeId ks = stateOp("cpy", p + "k_store", cacheView, {kr}, Resident(""),
+                      Resident(p + "cache_k", cacheView));
+  NodeId vs = stateOp("cpy", p + "v_store", cacheView, {v}, Resident(""),
+                      Resident(p + "cache_v", cacheView));
   NodeId att =
       op("flash_attn_ext", p + "attn", act(qDim), {qr, ks, vs, inpMask});
   NodeId sig = op("sigmoid", p + "gate_sigmoid", act(qDim), {gate});
@@ -228,7 +275,7 @@ NodeId Builder::build() {
       g.addPinned("input", "inp_pos", uint64_t(T) * kI32, {}, Backend::CPU);
   inpMask = g.addPinned("input", "inp_kq_mask", uint64_t(T) * kvLen * kF16, {},
                         Backend::CPU);
-  NodeId h = op("get_rows", "embd", act(D), {tokens}, "token_embd.weight");
+  NodeId h = op("get_rows", "embd", act(D), {tokens}, gw("token_embd.weight"));
   for (int64_t il = 0; il < s.nLayer; ++il) {
     std::string p = formatv("blk.{0}.", il).str();
     NodeId x =
@@ -248,9 +295,9 @@ NodeId Builder::build() {
     nOut = 1;
   }
   NodeId n = op("rms_norm", "output_norm", uint64_t(nOut) * D * kF32, {h},
-                "output_norm.weight");
+                gw("output_norm.weight"));
   NodeId logits = op("mul_mat", "logits", uint64_t(nOut) * s.nVocab * kF32, {n},
-                     s.tiedOutput ? "token_embd.weight" : "output.weight");
+                     gw(s.tiedOutput ? "token_embd.weight" : "output.weight"));
   // The caller reads logits on the host.
   return g.addPinned("output", "result_output", 0, {logits}, Backend::CPU);
 }

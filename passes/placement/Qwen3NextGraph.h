@@ -12,6 +12,7 @@
 
 #include "passes/placement/Graph.h"
 
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
 #include <vector>
@@ -43,6 +44,9 @@ struct ModelShape {
   bool legacySsmIn = false;
   /// No output.weight: the head reads token_embd.weight.
   bool tiedOutput = false;
+  /// Sizes of weights in bytes by GGUF name, when known (from a file);
+  /// others are estimated as F16.
+  llvm::StringMap<uint64_t> weightBytes;
 
   /// Qwen3-Next-80B-A3B (spec §7).
   static ModelShape qwen3Next80BA3B();

@@ -111,6 +111,8 @@ Expected<ModelShape> shapeFromFile(StringRef path) {
   }
   if (!anyShared)
     s.sharedExpertFF = 0;
+  for (const qn::gguf::TensorInfo &t : (*file)->tensors())
+    s.weightBytes[t.name] = t.nbytes;
   return s;
 }
 
@@ -168,9 +170,15 @@ int runPlan() {
   auto graph = buildQwen3NextGraph(shape, ubatch, nPast);
   if (!graph)
     return fail(toString(graph.takeError()));
-  auto allowed = resolveAllowed(*graph, opts);
-  if (!allowed)
-    return fail(toString(allowed.takeError()));
+  auto constraints = resolveConstraints(*graph, opts);
+  if (!constraints)
+    return fail(toString(constraints.takeError()));
+  const std::vector<BackendMask> *allowed = &constraints->allowed;
+  uint64_t residentCopies = 0, residentCopyBytes = 0;
+  for (const ResidentCopy &c : constraints->copies) {
+    residentCopies += c.count;
+    residentCopyBytes += c.count * c.bytes;
+  }
   auto exact = assignMinCut(*graph, *allowed);
   if (!exact)
     return fail(toString(exact.takeError()));
@@ -202,6 +210,8 @@ int runPlan() {
         {"greedy_transfer_bytes", int64_t(cg.bytes)},
         {"runs", int64_t(countRunsScheduled(*graph, *exact))},
         {"greedy_runs", int64_t(countRunsInOrder(greedy))},
+        {"resident_copies", int64_t(residentCopies)},
+        {"resident_copy_bytes", int64_t(residentCopyBytes)},
         {"ops_on_cuda", int64_t(onCuda)},
         {"ops_on_cpu", int64_t(graph->size() - onCuda)},
         {"assign_ms", ms},
@@ -219,6 +229,13 @@ int runPlan() {
                     "cpu; {4:f2} ms)\n",
                     ce.transfers, ce.bytes, onCuda, graph->size() - onCuda, ms);
   outs() << formatv("greedy: {0} splits, {1} bytes\n", cg.transfers, cg.bytes);
+  if (residentCopies)
+    outs() << formatv("resident copies (fixed, both plans): {0}, {1} bytes\n",
+                      residentCopies, residentCopyBytes);
+  for (const ResidentCopy &c : constraints->copies)
+    outs() << formatv("  {0} reads {1} from {2} (x{3}, {4} bytes)\n",
+                      (*graph)[c.node].name, c.name, backendName(c.from),
+                      c.count, c.bytes);
   outs() << "transfers:\n";
   std::vector<std::vector<NodeId>> users = graph->consumers();
   for (NodeId v = 0; v < graph->size(); ++v) {

@@ -49,7 +49,7 @@ RandomCase randomCase(std::mt19937 &rng, unsigned n) {
     for (unsigned j = 0; j < i; ++j)
       if (rng() % 4 == 0)
         ins.push_back(j);
-    std::vector<std::string> weights;
+    std::vector<Resident> weights;
     unsigned r = rng() % 8;
     std::string kind = kinds[rng() % 4];
     if (r == 0)
@@ -204,16 +204,27 @@ TEST(Placement, BadInputIsAnErrorNotACrash) {
   EXPECT_FALSE(bool(r3));
   llvm::consumeError(r3.takeError());
 
-  // An op supported only on CUDA whose weight is on the CPU.
+  // An op no backend supports names the op and its kind.
   Graph g;
   g.add("special", "op0", 4, {}, {"w"});
   PlacementOptions opts;
   opts.support.markUnsupported(Backend::CPU, "special");
+  opts.support.markUnsupported(Backend::CUDA, "special");
   auto allowed = resolveAllowed(g, opts);
   ASSERT_FALSE(bool(allowed));
   std::string msg = llvm::toString(allowed.takeError());
   EXPECT_NE(msg.find("op0"), std::string::npos) << msg;
   EXPECT_NE(msg.find("special"), std::string::npos) << msg;
+
+  // A pinned node on a backend that cannot run it.
+  Graph g2;
+  g2.addPinned("input", "in0", 4, {}, Backend::CPU);
+  PlacementOptions opts2;
+  opts2.support.markUnsupported(Backend::CPU, "input");
+  auto allowed2 = resolveAllowed(g2, opts2);
+  ASSERT_FALSE(bool(allowed2));
+  EXPECT_NE(llvm::toString(allowed2.takeError()).find("in0"),
+            std::string::npos);
 
   SupportTable t;
   llvm::Error e = t.parseUnsupported("gpu:foo");
@@ -221,6 +232,34 @@ TEST(Placement, BadInputIsAnErrorNotACrash) {
   llvm::consumeError(std::move(e));
   EXPECT_FALSE(bool(t.parseUnsupported("cuda:delta_net")));
   EXPECT_FALSE(t.supports(Backend::CUDA, "delta_net"));
+}
+
+// A node runs where most of its resident bytes live; the others are copies.
+// A backend that cannot run the op overrides the residents (ggml copies the
+// weight then, too).
+TEST(Placement, ResidentBytesDecideAndCopiesAreReported) {
+  Graph g;
+  NodeId a = g.add("conv", "a", 4, {}, {Resident("small.w", 10)},
+                   {Resident("big.state", 1000)});
+  NodeId b = g.add("conv", "b", 4, {}, {Resident("big.w", 5000)},
+                   {Resident("small.state", 100)});
+  NodeId c = g.add("only_cuda", "c", 4, {}, {Resident("small.w2", 8)});
+  PlacementOptions opts;
+  opts.device = Backend::CUDA;
+  opts.overrides.push_back({"^(small|big)\\.w", Backend::CPU});
+  opts.support.markUnsupported(Backend::CPU, "only_cuda");
+  auto cons = resolveConstraints(g, opts);
+  ASSERT_TRUE(bool(cons)) << llvm::toString(cons.takeError());
+  EXPECT_EQ(cons->allowed[a], maskOf(Backend::CUDA));
+  EXPECT_EQ(cons->allowed[b], maskOf(Backend::CPU));
+  EXPECT_EQ(cons->allowed[c], maskOf(Backend::CUDA));
+  ASSERT_EQ(cons->copies.size(), 3u);
+  EXPECT_EQ(cons->copies[0].name, "small.w");
+  EXPECT_EQ(cons->copies[0].count, 1u);
+  EXPECT_EQ(cons->copies[1].name, "small.state");
+  EXPECT_EQ(cons->copies[1].count, 2u); // read and written back
+  EXPECT_EQ(cons->copies[1].from, Backend::CUDA);
+  EXPECT_EQ(cons->copies[2].name, "small.w2");
 }
 
 TEST(Placement, RunsCount) {

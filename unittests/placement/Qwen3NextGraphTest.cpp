@@ -30,8 +30,8 @@ TEST(Qwen3NextGraph, NodeCountsAndNames) {
   for (const Node &n : g.all()) {
     deltaNets += n.kind == "delta_net";
     attns += n.kind == "flash_attn_ext";
-    for (const std::string &w : n.weights)
-      expertMatmuls += llvm::StringRef(w).ends_with("_exps.weight");
+    for (const Resident &w : n.weights)
+      expertMatmuls += llvm::StringRef(w.name).ends_with("_exps.weight");
   }
   // Spec §1.2: 36 linear + 12 full-attention layers; 3 expert tensors each.
   EXPECT_EQ(deltaNets, 36u);
