@@ -188,11 +188,13 @@ def QN_GatedDeltaNetOp
     Results: `o` `[T, Hv, dv]` and `new_state` (the state's type). `impl`
     records the algorithm chosen by the delta-path selection pass
     (`recurrent`, `chunked` or `fused`); all compute the same function.
+    Both `head_mapping` (default `interleave`) and `impl` (default: not
+    chosen) print as keywords after the operands.
 
     Example:
 
     ```mlir
-    %o, %s1 = qn.gated_delta_net %q, %k, %v, %g, %beta, %s
+    %o, %s1 = qn.gated_delta_net %q, %k, %v, %g, %beta, %s impl fused
         : (tensor<?x16x128xf32>, tensor<?x16x128xf32>, tensor<?x32x128xf32>,
            tensor<?x32xf32>, tensor<?x32xf32>, tensor<32x128x128xf32>)
         -> (tensor<?x32x128xf32>, tensor<32x128x128xf32>)
@@ -207,6 +209,7 @@ def QN_GatedDeltaNetOp
                        OptionalAttr<QN_DeltaNetImpl>:$impl);
   let results = (outs QN_FloatTensor:$result, QN_FloatTensor:$new_state);
   let assemblyFormat = "$q `,` $k `,` $v `,` $g `,` $beta `,` $state "
+                       "(`head_mapping` $head_mapping^)? (`impl` $impl^)? "
                        "attr-dict `:` functional-type(operands, results)";
 }
 

@@ -83,8 +83,16 @@ func.func @linear_attention(%u: tensor<?x768xf32>, %w: tensor<768x4xf32>, %cs: t
   %o, %s1 = qn.gated_delta_net %q, %k, %v, %g, %b, %s
       : (tensor<?x2x64xf32>, tensor<?x2x64xf32>, tensor<?x4x64xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<4x64x64xf32>)
       -> (tensor<?x4x64xf32>, tensor<4x64x64xf32>)
-  // CHECK: qn.gated_delta_net {{.*}} {head_mapping = 1 : i32, impl = 1 : i32, scale = 1.250000e-01 : f32}
-  %o2, %s2 = qn.gated_delta_net %q, %k, %v, %g, %b, %s1 {head_mapping = 1 : i32, impl = 1 : i32, scale = 0.125 : f32}
+  // CHECK: qn.gated_delta_net %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} head_mapping tile impl chunked {scale = 1.250000e-01 : f32}
+  %o2, %s2 = qn.gated_delta_net %q, %k, %v, %g, %b, %s1 head_mapping tile impl chunked {scale = 0.125 : f32}
+      : (tensor<?x2x64xf32>, tensor<?x2x64xf32>, tensor<?x4x64xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<4x64x64xf32>)
+      -> (tensor<?x4x64xf32>, tensor<4x64x64xf32>)
+  // CHECK: qn.gated_delta_net %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} impl recurrent :
+  %o3, %s3 = qn.gated_delta_net %q, %k, %v, %g, %b, %s2 head_mapping interleave impl recurrent
+      : (tensor<?x2x64xf32>, tensor<?x2x64xf32>, tensor<?x4x64xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<4x64x64xf32>)
+      -> (tensor<?x4x64xf32>, tensor<4x64x64xf32>)
+  // CHECK: qn.gated_delta_net {{.*}} impl fused :
+  %o4, %s4 = qn.gated_delta_net %q, %k, %v, %g, %b, %s3 impl fused
       : (tensor<?x2x64xf32>, tensor<?x2x64xf32>, tensor<?x4x64xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<4x64x64xf32>)
       -> (tensor<?x4x64xf32>, tensor<4x64x64xf32>)
   return
