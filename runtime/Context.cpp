@@ -10,6 +10,8 @@
 
 #include <algorithm>
 
+#include <unistd.h>
+
 namespace qn::runtime {
 
 static llvm::Error error(const llvm::Twine &msg) {
@@ -27,9 +29,29 @@ Context::create(const Model &model, const ContextParams &params) {
     return error(llvm::formatv("invalid context parameters: context {0}, "
                                "sequences {1}, ubatch {2} (all must be > 0)",
                                params.nCtx, params.nSeqMax, params.nUBatch));
-  std::unique_ptr<Context> ctx(new Context(model, params));
   const gguf::Qwen3NextHParams &hp = model.hparams();
+  if (hp.nCtxTrain > 0 && params.nCtx > hp.nCtxTrain)
+    return error(llvm::formatv("context of {0} positions exceeds the "
+                               "model's trained context of {1}",
+                               params.nCtx, hp.nCtxTrain));
   const size_t kvRow = kvElementBytes(params.kvType) * hp.nHeadKV * hp.headDim;
+  // Refuse what cannot fit in memory instead of dying in the allocator.
+  double stateBytes = 0;
+  for (int64_t il = 0; il < hp.nLayer; ++il)
+    stateBytes += hp.isRecurrent[il]
+                      ? 4.0 * ((hp.convKernel - 1) * hp.convChannels() +
+                               hp.ssmTimeStepRank * hp.ssmState * hp.headVDim())
+                      : 2.0 * kvRow * params.nCtx;
+  stateBytes *= params.nSeqMax;
+  const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
+                          static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  if (physical > 0 && stateBytes > physical)
+    return error(llvm::formatv("{0} sequences x {1} positions need {2:f1} "
+                               "GiB of state, more than this machine's "
+                               "{3:f1} GiB",
+                               params.nSeqMax, params.nCtx,
+                               stateBytes / (1 << 30), physical / (1 << 30)));
+  std::unique_ptr<Context> ctx(new Context(model, params));
   ctx->slots.resize(static_cast<size_t>(params.nSeqMax));
   for (SequenceSlot &slot : ctx->slots) {
     slot.conv.resize(hp.nLayer);
