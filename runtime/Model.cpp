@@ -66,12 +66,21 @@ llvm::Expected<std::unique_ptr<Model>> Model::open(llvm::StringRef path) {
   m->gguf = std::move(*file);
   m->desc = std::move(*desc);
   const gguf::Qwen3NextHParams &hp = m->desc.hp;
-  if (hp.ssmTimeStepRank % std::max<int64_t>(hp.ssmGroupCount, 1) != 0 ||
-      hp.nHead % std::max<int64_t>(hp.nHeadKV, 1) != 0 || hp.ropeDims % 2 ||
-      hp.ropeDims > hp.headDim)
+  // The ops divide by these and index with them: reject what the forward
+  // pass cannot run rather than misbehave later.
+  const bool positive =
+      hp.nLayer > 0 && hp.nEmbd > 0 && hp.nVocab > 0 && hp.nHead > 0 &&
+      hp.nHeadKV > 0 && hp.headDim > 0 && hp.ssmGroupCount > 0 &&
+      hp.ssmTimeStepRank > 0 && hp.ssmState > 0 && hp.headVDim() > 0 &&
+      hp.convKernel > 0 && hp.nExpertUsed > 0 && hp.nExpert >= hp.nExpertUsed;
+  if (!positive || hp.ssmTimeStepRank % hp.ssmGroupCount != 0 ||
+      hp.nHead % hp.nHeadKV != 0 || hp.ropeDims % 2 || hp.ropeDims < 0 ||
+      hp.ropeDims > hp.headDim ||
+      static_cast<int64_t>(hp.isRecurrent.size()) != hp.nLayer)
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
-        "%s: unsupported head geometry (Hv %% Hk, Hq %% Hkv or rope dims)",
+        "%s: unsupported hyper-parameters (zero sizes, Hv not a multiple of "
+        "Hk, Hq not a multiple of Hkv, no experts, or bad rope dims)",
         path.str().c_str());
 
   llvm::Error err = llvm::Error::success();

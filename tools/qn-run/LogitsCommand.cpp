@@ -94,6 +94,12 @@ int runLogits() {
       return run::fail(cmd, "cannot create dump directory '" + dumpDir +
                                 "': " + ec.message());
 
+  // Open the output before the (possibly long) run so a bad path fails
+  // fast.
+  std::error_code ec;
+  raw_fd_ostream os(outPath, ec, sys::fs::OF_None);
+  if (ec)
+    return run::fail(cmd, "cannot write '" + outPath + "': " + ec.message());
   runtime::ThreadPool pool(threads);
   runtime::ContextParams params;
   params.nCtx = nCtx;
@@ -111,10 +117,6 @@ int runLogits() {
   if (Error err = (*ctx)->decode(batch))
     return run::fail(cmd, std::move(err));
 
-  std::error_code ec;
-  raw_fd_ostream os(outPath, ec, sys::fs::OF_None);
-  if (ec)
-    return run::fail(cmd, "cannot write '" + outPath + "': " + ec.message());
   for (int64_t i = 0; i < (*ctx)->numOutputs(); ++i)
     os.write(reinterpret_cast<const char *>((*ctx)->outputLogits(i)),
              sizeof(float) * V);
