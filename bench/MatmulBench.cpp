@@ -83,7 +83,8 @@ ThreadPool &poolFor(int threads) {
 }
 
 void runMatmul(benchmark::State &state, GGMLType type, Shape shape,
-               int64_t nTokens, int threads, MatmulIsa isa) {
+               int64_t nTokens, int threads, MatmulIsa isa,
+               MatmulActivations act) {
   std::vector<uint8_t> one = makeWeights(type, shape.rows, shape.cols);
   size_t copies =
       nTokens == 1 ? std::max<size_t>(1, RingBytes / one.size()) : 1;
@@ -105,7 +106,7 @@ void runMatmul(benchmark::State &state, GGMLType type, Shape shape,
   for (auto _ : state) {
     w.data = ring.data() + next * one.size();
     next = next + 1 == copies ? 0 : next + 1;
-    matmulWithIsa(isa, w, x.data(), nTokens, y.data(), &pool);
+    matmulWithIsa(isa, w, x.data(), nTokens, y.data(), &pool, act);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
@@ -133,17 +134,28 @@ int main(int argc, char **argv) {
         for (int threads : {1, hw}) {
           if (threads == 1 && hw == 1)
             continue;
-          std::string name = std::string(nTokens == 1 ? "decode" : "prefill") +
-                             "/" + tname + "/" + shape.name +
-                             "/tokens:" + std::to_string(nTokens) +
-                             "/threads:" + std::to_string(threads);
-          benchmark::RegisterBenchmark(name.c_str(),
-                                       [=](benchmark::State &s) {
-                                         runMatmul(s, type, shape, nTokens,
-                                                   threads, isa);
-                                       })
-              ->UseRealTime()
-              ->Unit(benchmark::kMicrosecond);
+          for (MatmulActivations act :
+               {MatmulActivations::F32, MatmulActivations::Q8}) {
+            // 8-bit activations only change decode of these formats.
+            bool q8 = act == MatmulActivations::Q8;
+            if (q8 && (nTokens != 1 ||
+                       !(type == GGMLType::Q8_0 || type == GGMLType::Q4_K ||
+                         type == GGMLType::Q5_K || type == GGMLType::Q6_K)))
+              continue;
+            std::string name =
+                std::string(nTokens == 1 ? (q8 ? "decode-q8act" : "decode")
+                                         : "prefill") +
+                "/" + tname + "/" + shape.name +
+                "/tokens:" + std::to_string(nTokens) +
+                "/threads:" + std::to_string(threads);
+            benchmark::RegisterBenchmark(name.c_str(),
+                                         [=](benchmark::State &s) {
+                                           runMatmul(s, type, shape, nTokens,
+                                                     threads, isa, act);
+                                         })
+                ->UseRealTime()
+                ->Unit(benchmark::kMicrosecond);
+          }
         }
       }
     }

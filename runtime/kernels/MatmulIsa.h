@@ -31,17 +31,31 @@ bool isMatmulIsaSupported(MatmulIsa isa);
 /// narrower one.
 MatmulIsa getDefaultMatmulIsa();
 
+/// What decode kernels multiply the weights with. F32 (the default) keeps
+/// the activations exact. Q8 quantizes them to 8 bits per 32-value block
+/// (the peer's scheme) and uses integer dot products; it applies to 1..4
+/// tokens with Q8_0/Q4_K/Q5_K/Q6_K weights on the SIMD variants and falls
+/// back to F32 elsewhere.
+enum class MatmulActivations { F32, Q8 };
+
+/// The activations `matmul` uses: set here, or by the environment variable
+/// QN_MATMUL_ACT=q8 before the first call. Not synchronized with running
+/// matmuls: set it once at startup.
+void setMatmulActivations(MatmulActivations act);
+MatmulActivations getMatmulActivations();
+
 /// `matmul` with an explicit variant; `isa` must be supported.
 void matmulWithIsa(MatmulIsa isa, const WeightView &w, const float *x,
-                   int64_t nTokens, float *y, ThreadPool *pool);
+                   int64_t nTokens, float *y, ThreadPool *pool,
+                   MatmulActivations act = MatmulActivations::F32);
 
 namespace detail {
 void matmulGeneric(const WeightView &w, const float *x, int64_t nTokens,
-                   float *y, ThreadPool *pool);
+                   float *y, ThreadPool *pool, MatmulActivations act);
 void matmulAvx2(const WeightView &w, const float *x, int64_t nTokens, float *y,
-                ThreadPool *pool);
+                ThreadPool *pool, MatmulActivations act);
 void matmulAvx512(const WeightView &w, const float *x, int64_t nTokens,
-                  float *y, ThreadPool *pool);
+                  float *y, ThreadPool *pool, MatmulActivations act);
 } // namespace detail
 
 } // namespace qn::runtime

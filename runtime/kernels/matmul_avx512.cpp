@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstring>
 #include <immintrin.h>
+#include <vector>
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")
@@ -25,6 +26,7 @@ using DequantFn = void (*)(const uint8_t *src, int64_t n, float *dst);
 
 #include "runtime/kernels/DequantAvx2.inc"
 #include "runtime/kernels/FusedDotAvx2.inc"
+#include "runtime/kernels/FusedQ8Avx2.inc"
 
 static FusedRowFn fusedRowFor(gguf::GGMLType type, int64_t nTokens) {
   return avx2FusedRow(type, nTokens);
@@ -95,8 +97,9 @@ static void tileKernel(const float *W, int64_t ws, const float *X, int64_t xs,
 
 void qn::runtime::detail::matmulAvx512(const WeightView &w, const float *x,
                                        int64_t nTokens, float *y,
-                                       ThreadPool *pool) {
-  kernels_avx512::matmulImpl(w, x, nTokens, y, pool);
+                                       ThreadPool *pool,
+                                       MatmulActivations act) {
+  kernels_avx512::matmulImpl(w, x, nTokens, y, pool, act);
 }
 
 #pragma GCC pop_options

@@ -67,20 +67,41 @@ MatmulIsa qn::runtime::getDefaultMatmulIsa() {
   return isa;
 }
 
+static MatmulActivations initialActivations() {
+  const char *env = std::getenv("QN_MATMUL_ACT");
+  return env && llvm::StringRef(env).equals_insensitive("q8")
+             ? MatmulActivations::Q8
+             : MatmulActivations::F32;
+}
+
+static MatmulActivations &currentActivations() {
+  static MatmulActivations act = initialActivations();
+  return act;
+}
+
+void qn::runtime::setMatmulActivations(MatmulActivations act) {
+  currentActivations() = act;
+}
+
+MatmulActivations qn::runtime::getMatmulActivations() {
+  return currentActivations();
+}
+
 void qn::runtime::matmulWithIsa(MatmulIsa isa, const WeightView &w,
                                 const float *x, int64_t nTokens, float *y,
-                                ThreadPool *pool) {
+                                ThreadPool *pool, MatmulActivations act) {
   switch (isa) {
   case MatmulIsa::Generic:
-    return detail::matmulGeneric(w, x, nTokens, y, pool);
+    return detail::matmulGeneric(w, x, nTokens, y, pool, act);
   case MatmulIsa::Avx2:
-    return detail::matmulAvx2(w, x, nTokens, y, pool);
+    return detail::matmulAvx2(w, x, nTokens, y, pool, act);
   case MatmulIsa::Avx512:
-    return detail::matmulAvx512(w, x, nTokens, y, pool);
+    return detail::matmulAvx512(w, x, nTokens, y, pool, act);
   }
 }
 
 void qn::runtime::matmul(const WeightView &w, const float *x, int64_t nTokens,
                          float *y, ThreadPool *pool) {
-  matmulWithIsa(getDefaultMatmulIsa(), w, x, nTokens, y, pool);
+  matmulWithIsa(getDefaultMatmulIsa(), w, x, nTokens, y, pool,
+                getMatmulActivations());
 }

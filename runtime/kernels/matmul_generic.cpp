@@ -23,6 +23,11 @@ using FusedRowFn = void (*)(const uint8_t *row, int64_t cols, const float *x,
 constexpr int FusedMaxTokens = 4;
 // No fused decode kernels: decode goes through the dequantized tile too.
 static FusedRowFn fusedRowFor(gguf::GGMLType, int64_t) { return nullptr; }
+// 8-bit activations are a SIMD-only path; the generic variant stays F32.
+static bool matmulQ8Activations(const WeightView &, const float *, int64_t,
+                                float *, ThreadPool *) {
+  return false;
+}
 
 constexpr int TokenTile = 2;
 
@@ -57,6 +62,7 @@ static void tileKernel(const float *W, int64_t ws, const float *X, int64_t xs,
 
 void qn::runtime::detail::matmulGeneric(const WeightView &w, const float *x,
                                         int64_t nTokens, float *y,
-                                        ThreadPool *pool) {
-  kernels_generic::matmulImpl(w, x, nTokens, y, pool);
+                                        ThreadPool *pool,
+                                        MatmulActivations act) {
+  kernels_generic::matmulImpl(w, x, nTokens, y, pool, act);
 }

@@ -16,6 +16,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -227,6 +228,78 @@ TEST(Matmul, ExpertSliceOfA3DTensor) {
     for (int64_t i = 0; i < 2 * rows; ++i)
       ASSERT_NEAR(got[i], expected[i], 2e-6 * mags[i]) << "expert " << e;
   }
+}
+
+/// The bound on the error 8-bit activations may add: every activation moves
+/// by at most half a code step, d = max|x_block| / 127, so output (t, r) moves
+/// by at most sum_c |W[r][c]| * d(t, block(c)) / 2.
+std::vector<double> q8ActivationBounds(const WeightView &w, const float *x,
+                                       int64_t nTokens) {
+  std::vector<double> bounds(nTokens * w.rows);
+  std::vector<float> row(w.cols);
+  for (int64_t r = 0; r < w.rows; ++r) {
+    llvm::Error err = qn::gguf::dequantize(w.type, w.data + r * w.rowBytes,
+                                           row.data(), w.cols);
+    EXPECT_FALSE(static_cast<bool>(err));
+    llvm::consumeError(std::move(err));
+    for (int64_t t = 0; t < nTokens; ++t) {
+      double s = 0;
+      for (int64_t b = 0; b < w.cols / 32; ++b) {
+        double maxAbs = 0, sumW = 0;
+        for (int64_t c = 32 * b; c < 32 * b + 32; ++c) {
+          maxAbs = std::max(maxAbs, std::fabs(double(x[t * w.cols + c])));
+          sumW += std::fabs(double(row[c]));
+        }
+        s += sumW * maxAbs / 127.0 * 0.5;
+      }
+      bounds[t * w.rows + r] = s;
+    }
+  }
+  return bounds;
+}
+
+TEST(Matmul, Q8ActivationsWithinRoundingBound) {
+  std::mt19937 rng(99);
+  ThreadPool pool(2);
+  for (const FormatCase &fc : formats()) {
+    if (qn::gguf::getTypeInfo(fc.type)->blockSize == 1)
+      continue; // scalar types: rows need not be whole 32-blocks
+    for (MatmulIsa isa : supportedIsas())
+      for (int64_t nTokens : {1, 2, 3, 4, 5}) {
+        const int64_t rows = 11, cols = columnCounts(fc.type).back();
+        std::vector<uint8_t> bytes = randomWeights(fc, rows, cols, rng);
+        WeightView w;
+        w.type = fc.type;
+        w.data = bytes.data();
+        w.rows = rows;
+        w.cols = cols;
+        w.rowBytes = qn::gguf::rowBytes(fc.type, cols);
+        std::vector<float> x(nTokens * cols);
+        std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+        for (float &v : x)
+          v = unit(rng);
+        x[0] = 0.0f; // a block whose max is not its first value
+        std::vector<float> expected(nTokens * rows), got(nTokens * rows);
+        matmulReference(w, x.data(), nTokens, expected.data(), nullptr);
+        matmulWithIsa(isa, w, x.data(), nTokens, got.data(), &pool,
+                      MatmulActivations::Q8);
+        std::vector<double> mags = magnitudes(w, x.data(), nTokens);
+        std::vector<double> bounds = q8ActivationBounds(w, x.data(), nTokens);
+        for (int64_t i = 0; i < nTokens * rows; ++i)
+          ASSERT_NEAR(got[i], expected[i], 1.01 * bounds[i] + 1e-5 * mags[i])
+              << getMatmulIsaName(isa).str() << " "
+              << qn::gguf::getTypeName(fc.type).str() << " tokens " << nTokens
+              << " output " << i;
+      }
+  }
+}
+
+TEST(Matmul, Q8ActivationsAreSelectable) {
+  MatmulActivations before = getMatmulActivations();
+  setMatmulActivations(MatmulActivations::Q8);
+  EXPECT_EQ(getMatmulActivations(), MatmulActivations::Q8);
+  setMatmulActivations(before);
+  EXPECT_EQ(getMatmulActivations(), before);
 }
 
 TEST(Matmul, DefaultIsaIsSupported) {
