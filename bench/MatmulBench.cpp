@@ -117,6 +117,30 @@ void runMatmul(benchmark::State &state, GGMLType type, Shape shape,
                          benchmark::Counter::kIsIterationInvariantRate);
 }
 
+/// The yardstick for decode: summing a 256 MiB buffer of floats, split
+/// across the pool like a decode matmul splits its rows.
+void readBandwidth(benchmark::State &state, int threads) {
+  std::vector<float> buffer(RingBytes / sizeof(float), 1.0f);
+  ThreadPool &pool = poolFor(threads);
+  std::vector<float> partial(threads * 16, 0.0f);
+  for (auto _ : state) {
+    pool.runOnAll([&](unsigned index, unsigned total) {
+      size_t n = buffer.size() / total;
+      const float *p = buffer.data() + index * n;
+      // Eight independent sums so the adds keep up with the loads.
+      float s[8] = {};
+      for (size_t i = 0; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; ++k)
+          s[k] += p[i + k];
+      partial[index * 16] =
+          s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
+    });
+    benchmark::DoNotOptimize(partial.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(RingBytes));
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -160,6 +184,12 @@ int main(int argc, char **argv) {
       }
     }
   }
+  for (int threads : {1, hw})
+    benchmark::RegisterBenchmark(
+        ("bandwidth/read/threads:" + std::to_string(threads)).c_str(),
+        [=](benchmark::State &s) { readBandwidth(s, threads); })
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
   benchmark::AddCustomContext("matmul_isa", getMatmulIsaName(isa).str());
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv))

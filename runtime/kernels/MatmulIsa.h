@@ -50,6 +50,12 @@ void matmulWithIsa(MatmulIsa isa, const WeightView &w, const float *x,
                    MatmulActivations act = MatmulActivations::F32);
 
 namespace detail {
+/// A per-thread scratch buffer of at least `bytes` bytes, 64-byte aligned,
+/// reused across calls (grows, never shrinks). Lives in the generic
+/// translation unit so the ISA-specific ones instantiate no library
+/// templates that the linker could share with code for other CPUs.
+void *threadScratch(size_t bytes);
+
 void matmulGeneric(const WeightView &w, const float *x, int64_t nTokens,
                    float *y, ThreadPool *pool, MatmulActivations act);
 void matmulAvx2(const WeightView &w, const float *x, int64_t nTokens, float *y,

@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <cstring>
 #include <immintrin.h>
-#include <vector>
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")

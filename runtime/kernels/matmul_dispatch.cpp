@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 using namespace qn::runtime;
 
@@ -65,6 +66,22 @@ static MatmulIsa pickDefaultIsa() {
 MatmulIsa qn::runtime::getDefaultMatmulIsa() {
   static const MatmulIsa isa = pickDefaultIsa();
   return isa;
+}
+
+void *qn::runtime::detail::threadScratch(size_t bytes) {
+  struct AlignedFree {
+    void operator()(void *p) const { std::free(p); }
+  };
+  static thread_local std::unique_ptr<void, AlignedFree> buffer;
+  static thread_local size_t capacity = 0;
+  if (bytes > capacity) {
+    size_t rounded = (bytes + 63) / 64 * 64;
+    buffer.reset(std::aligned_alloc(64, rounded));
+    if (!buffer)
+      llvm::report_fatal_error("out of memory for matmul scratch");
+    capacity = rounded;
+  }
+  return buffer.get();
 }
 
 static MatmulActivations initialActivations() {
