@@ -8,7 +8,8 @@
 //   2. the rest is split by the pre-tokenizer regex (PreTokenizer.h),
 //   3. each piece is mapped byte by byte to GPT-2's printable alphabet and
 //      merged pairwise, always the pair with the lowest merge rank first.
-// Decoding maps tokens back to the bytes they stand for.
+// Decoding maps tokens back to the bytes they stand for. A Tokenizer is
+// immutable once built: encode and decode may run on many threads at once.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QN_TOKENIZER_TOKENIZER_H

@@ -167,6 +167,22 @@ TEST_F(Qwen3Vocab, RandomUtf8RoundTrips) {
   }
 }
 
+TEST_F(Qwen3Vocab, RandomBytesRoundTrip) {
+  // Arbitrary bytes, invalid UTF-8 included: byte-level BPE loses nothing.
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> byte(0, 255), length(1, 200);
+  for (int iter = 0; iter < 300; ++iter) {
+    std::string text;
+    for (int k = length(rng); k > 0; --k)
+      text.push_back(static_cast<char>(byte(rng)));
+    std::vector<TokenId> ids = tok->encode(text);
+    for (TokenId id : ids)
+      ASSERT_TRUE(tok->isValid(id));
+    EXPECT_EQ(tok->decode(ids), text);
+    EXPECT_EQ(streamDecode(*tok, ids), text);
+  }
+}
+
 TEST(FixtureModels, GreedyCasePromptTokens) {
   std::optional<llvm::json::Value> json =
       readJson(fixturesDir() + "/manifest.json");
