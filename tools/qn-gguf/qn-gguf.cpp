@@ -5,6 +5,7 @@
 //   qn-gguf dequant FILE TENSOR -o OUT    a tensor as raw little-endian f32
 //   qn-gguf to-split IN OUT               legacy ssm_in -> attn_qkv+attn_gate
 //   qn-gguf diff A B                      compare tensors (and metadata)
+//   qn-gguf requant IN OUT --type T       weight matrices in another format
 //
 //===----------------------------------------------------------------------===//
 
