@@ -73,15 +73,16 @@ void fullAttention(LayerContext &c, const float *x, const int32_t *pos,
     Kf = ws.kf.data();
     Vf = ws.vf.data();
   }
-  // One work item per (token, query head); each thread has its own scores.
-  const int64_t group = Hq / Hkv, items = T * Hq;
+  // One work item per (token, KV head): its Hq/Hkv query heads together.
+  const int64_t group = Hq / Hkv, items = T * Hkv;
   const int64_t scratchStride = ws.attScratch.size() / ws.nThreads;
   auto work = [&](unsigned tid, unsigned nth) {
     float *scores = ws.attScratch.data() + tid * scratchStride;
     for (int64_t item = tid; item < items; item += nth) {
-      const int64_t t = item / Hq, h = item % Hq, g = h / group;
-      attendHead(q + t * qDim + h * Dh, Kf + g * Dh, Vf + g * Dh, kvDim,
-                 pos[t] + 1, Dh, scores, att + t * qDim + h * Dh);
+      const int64_t t = item / Hkv, g = item % Hkv;
+      attendGroup(q + t * qDim + g * group * Dh, group, Kf + g * Dh,
+                  Vf + g * Dh, kvDim, pos[t] + 1, Dh, scores,
+                  att + t * qDim + g * group * Dh);
     }
   };
   if (c.pool && c.pool->numThreads() <= static_cast<unsigned>(ws.nThreads))

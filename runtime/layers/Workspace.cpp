@@ -39,7 +39,8 @@ void Workspace::allocate(const gguf::Qwen3NextHParams &hp, int64_t T,
   size(v, T * kvDim);
   size(gate, T * qDim);
   size(att, T * qDim);
-  size(attScratch, nThreads * (nCtx + 2 * hp.headDim));
+  // Scores of one (token, KV head) item: its Hq/Hkv heads x nCtx keys.
+  size(attScratch, nThreads * (hp.nHead / hp.nHeadKV) * nCtx);
   size(kf, nCtx * kvDim);
   size(vf, nCtx * kvDim);
   size(routerLogits, T * hp.nExpert);

@@ -2,7 +2,7 @@
 
 #include "runtime/ops/Attention.h"
 
-#include "runtime/ops/Vec.h"
+#include "runtime/ops/HotLoops.h"
 
 #include "gguf/Dequantize.h"
 
@@ -49,26 +49,13 @@ void convertF16ToF32(const uint16_t *src, float *dst, int64_t n) {
     dst[i] = gguf::fp16ToFloat(src[i]);
 }
 
-QN_VEC_CLONES
-void attendHead(const float *q, const float *K, const float *V,
-                int64_t rowStride, int64_t nKeys, int64_t Dh, float *scores,
-                float *out) {
-  const float scale = 1.0f / std::sqrt(static_cast<float>(Dh));
-  float maxS = -INFINITY;
-  for (int64_t j = 0; j < nKeys; ++j) {
-    scores[j] = dot(q, K + j * rowStride, Dh) * scale;
-    maxS = scores[j] > maxS ? scores[j] : maxS;
-  }
-  double sum = 0.0;
-  for (int64_t j = 0; j < nKeys; ++j) {
-    scores[j] = std::exp(scores[j] - maxS);
-    sum += scores[j];
-  }
-  const float inv = static_cast<float>(1.0 / sum);
-  for (int64_t d = 0; d < Dh; ++d)
-    out[d] = 0.0f;
-  for (int64_t j = 0; j < nKeys; ++j)
-    axpy(scores[j] * inv, V + j * rowStride, out, Dh);
+void attendGroup(const float *q, int64_t G, const float *K, const float *V,
+                 int64_t rowStride, int64_t nKeys, int64_t Dh, float *scores,
+                 float *out) {
+  if (useAvx2HotLoops())
+    hot_avx2::attendGroup(q, G, K, V, rowStride, nKeys, Dh, scores, out);
+  else
+    hot_generic::attendGroup(q, G, K, V, rowStride, nKeys, Dh, scores, out);
 }
 
 void loadKV(const void *src, int64_t n, KVType type, float *dst) {

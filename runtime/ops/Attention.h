@@ -31,12 +31,13 @@ void loadKV(const void *src, int64_t n, KVType type, float *dst);
 /// gguf::fp16ToFloat; both exact).
 void convertF16ToF32(const uint16_t *src, float *dst, int64_t n);
 
-/// The fast path of one query head: keys and values already F32, key row j
-/// of this head at K + j*rowStride (same for V). scores: nKeys floats.
-/// Same result as attendCached for that head up to summation order.
-void attendHead(const float *q, const float *K, const float *V,
-                int64_t rowStride, int64_t nKeys, int64_t Dh, float *scores,
-                float *out);
+/// The fast path: the G query heads (q: G x Dh contiguous) that share one
+/// KV head, keys and values already F32, key row j of that KV head at
+/// K + j*rowStride (same for V). scores: G*nKeys floats; out: G x Dh.
+/// Same result as attendCached for those heads up to summation order.
+void attendGroup(const float *q, int64_t G, const float *K, const float *V,
+                 int64_t rowStride, int64_t nKeys, int64_t Dh, float *scores,
+                 float *out);
 
 /// The reference: one query token attending to cache rows 0..nKeys-1 (the
 /// caller passes only the rows at positions <= the query's: that is the causal

@@ -2,11 +2,8 @@
 
 #include "runtime/ops/Conv.h"
 
-#include "runtime/ops/Vec.h"
-
 namespace qn::runtime {
 
-QN_VEC_CLONES
 void causalConv1d(const float *u, int64_t T, int64_t C, int64_t Kc,
                   const float *w, float *state, float *y) {
   const int64_t nState = Kc - 1;
