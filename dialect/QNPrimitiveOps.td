@@ -247,6 +247,52 @@ def QN_PadOp : QN_Op<"pad", [Pure, InferTypeOpAdaptor]> {
       "$input `low` $low `high` $high attr-dict `:` type($input)";
 }
 
+def QN_PadToMultipleOp : QN_Op<"pad_to_multiple", [Pure, InferTypeOpAdaptor]> {
+  let summary = "zero-pads one dimension up to a multiple of a size";
+  let description = [{
+    Appends zeros at the end of dimension `dim` so that its size becomes the
+    next multiple of `multiple` (unchanged if it already is one). Works on
+    dynamic sizes too (the result is then dynamic), which is what the
+    chunked delta rule needs for a dynamic token count: pad to whole chunks,
+    compute, then `qn.crop` back.
+
+    Example:
+
+    ```mlir
+    %p = qn.pad_to_multiple %q along 0 multiple 64 : tensor<?x4x128xf32>
+    // %p : tensor<?x4x128xf32>; 100 rows at run time become 128
+    ```
+  }];
+  let arguments = (ins QN_FloatTensor:$input, I64Attr:$dim, I64Attr:$multiple);
+  let results = (outs QN_FloatTensor:$result);
+  let assemblyFormat = "$input `along` $dim `multiple` $multiple attr-dict `:` "
+                       "type($input)";
+}
+
+def QN_CropOp : QN_Op<"crop", [Pure, InferTypeOpAdaptor]> {
+  let summary = "keeps the leading entries of one dimension, sized like a "
+                "reference";
+  let description = [{
+    Keeps the first `size` entries of dimension `dim` of `input`, where
+    `size` is the size of the same dimension of `like` (only its shape is
+    read). The inverse of `qn.pad_to_multiple`: it drops the padded tokens
+    even when the token count is dynamic. Both operands have the same rank;
+    when both sizes are static, `like`'s may not exceed `input`'s.
+
+    Example:
+
+    ```mlir
+    %o = qn.crop %padded to %v along 0
+        : tensor<?x4x128xf32>, tensor<?x4x128xf32>
+    ```
+  }];
+  let arguments = (ins QN_FloatTensor:$input, AnyRankedTensor:$like,
+                       I64Attr:$dim);
+  let results = (outs QN_FloatTensor:$result);
+  let assemblyFormat = "$input `to` $like `along` $dim attr-dict `:` "
+                       "type($input) `,` type($like)";
+}
+
 def QN_GatherOp : QN_Op<"gather", [Pure, InferTypeOpAdaptor]> {
   let summary = "selects slices by index (numpy take)";
   let description = [{
@@ -485,6 +531,37 @@ def QN_RopeOp : QN_Op<"rope", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat =
       "$input `,` $positions `dims` $dims `base` $base attr-dict `:` "
       "type($input) `,` type($positions)";
+}
+
+//===----------------------------------------------------------------------===//
+// Backend placement (added by qn-assign-backends, passes/AssignBackends.cpp)
+//===----------------------------------------------------------------------===//
+
+def QN_BackendName : AttrConstraint<
+    CPred<"::llvm::isa<::mlir::StringAttr>($_self) && "
+          "(::llvm::cast<::mlir::StringAttr>($_self).getValue() == \"cpu\" || "
+          "::llvm::cast<::mlir::StringAttr>($_self).getValue() == \"cuda\")">,
+    "backend name \"cpu\" or \"cuda\"">;
+
+def QN_TransferOp : QN_Op<"transfer", [Pure, SameOperandsAndResultType]> {
+  let summary = "copies a value to another backend's memory";
+  let description = [{
+    The value `input`, produced on one backend, copied to backend `to`
+    (`"cpu"` or `"cuda"`). The result has the input's type and equal
+    contents; ops on `to` read the result. `qn-assign-backends` inserts one
+    transfer per value and destination backend: the number of transfers is
+    the plan's number of splits.
+
+    Example:
+
+    ```mlir
+    %h_gpu = qn.transfer %h to "cuda" : tensor<?x2048xf32>
+    ```
+  }];
+  let arguments = (ins AnyType:$input,
+                       ConfinedAttr<StrAttr, [QN_BackendName]>:$to);
+  let results = (outs AnyType:$result);
+  let assemblyFormat = "$input `to` $to attr-dict `:` type($input)";
 }
 
 #endif // QN_PRIMITIVE_OPS_TD

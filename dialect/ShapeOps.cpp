@@ -201,3 +201,43 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
   results.push_back(RankedTensorType::get(shape, src.getElementType()));
   return success();
 }
+
+LogicalResult
+PadToMultipleOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                  Adaptor adaptor,
+                                  SmallVectorImpl<Type> &results) {
+  auto in = llvm::cast<RankedTensorType>(adaptor.getInput().getType());
+  int64_t dim = static_cast<int64_t>(adaptor.getDim());
+  int64_t multiple = static_cast<int64_t>(adaptor.getMultiple());
+  if (failed(checkDim(loc, "padding dimension", dim, in.getRank())))
+    return failure();
+  if (multiple < 1)
+    return emitOptionalError(loc, "multiple must be >= 1, got ", multiple);
+  SmallVector<int64_t> shape(in.getShape());
+  if (!isDyn(shape[dim]))
+    shape[dim] = (shape[dim] + multiple - 1) / multiple * multiple;
+  results.push_back(RankedTensorType::get(shape, in.getElementType()));
+  return success();
+}
+
+LogicalResult CropOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &results) {
+  auto in = llvm::cast<RankedTensorType>(adaptor.getInput().getType());
+  auto like = llvm::cast<RankedTensorType>(adaptor.getLike().getType());
+  int64_t dim = static_cast<int64_t>(adaptor.getDim());
+  if (like.getRank() != in.getRank())
+    return emitOptionalError(loc, "like has rank ", like.getRank(),
+                             ", the input has rank ", in.getRank());
+  if (failed(checkDim(loc, "crop dimension", dim, in.getRank())))
+    return failure();
+  int64_t have = in.getDimSize(dim), want = like.getDimSize(dim);
+  if (!isDyn(have) && !isDyn(want) && want > have)
+    return emitOptionalError(loc, "cannot crop dimension ", dim, " of size ",
+                             have, " to ", want);
+  SmallVector<int64_t> shape(in.getShape());
+  shape[dim] = want;
+  results.push_back(RankedTensorType::get(shape, in.getElementType()));
+  return success();
+}

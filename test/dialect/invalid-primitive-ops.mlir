@@ -377,3 +377,39 @@ func.func @rope_positions(%q: tensor<5x4x32xf32>, %p: tensor<4xi32>) {
   %0 = qn.rope %q, %p dims 16 base 1.0e+04 : tensor<5x4x32xf32>, tensor<4xi32>
   return
 }
+
+// -----
+
+// Tests that pad_to_multiple needs a positive multiple.
+func.func @pad_to_multiple_zero(%a: tensor<?x8xf32>) {
+  // expected-error@+1 {{multiple must be >= 1, got 0}}
+  %0 = qn.pad_to_multiple %a along 0 multiple 0 : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+// Tests that pad_to_multiple's dimension is in range.
+func.func @pad_to_multiple_dim(%a: tensor<?x8xf32>) {
+  // expected-error@+1 {{padding dimension 2 is out of range for rank 2}}
+  %0 = qn.pad_to_multiple %a along 2 multiple 64 : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+// Tests that crop cannot grow a dimension.
+func.func @crop_grow(%a: tensor<64x8xf32>, %b: tensor<65x8xf32>) {
+  // expected-error@+1 {{cannot crop dimension 0 of size 64 to 65}}
+  %0 = qn.crop %a to %b along 0 : tensor<64x8xf32>, tensor<65x8xf32>
+  return
+}
+
+// -----
+
+// Tests that crop's reference has the input's rank.
+func.func @crop_rank(%a: tensor<64x8xf32>, %b: tensor<10xf32>) {
+  // expected-error@+1 {{like has rank 1, the input has rank 2}}
+  %0 = qn.crop %a to %b along 0 : tensor<64x8xf32>, tensor<10xf32>
+  return
+}

@@ -119,3 +119,21 @@ func.func @linalg(%k: tensor<32x64x128xf32>, %m: tensor<1x128x16xf32>, %a: tenso
   %5 = qn.rope %q, %pos dims 64 base 1.0e+07 : tensor<?x16x256xf32>, tensor<?xi32>
   return
 }
+
+// -----
+
+// Tests pad_to_multiple and crop, the pair that pads a dynamic token count to
+// whole chunks and drops the padding again.
+// CHECK-LABEL: func.func @pad_crop
+func.func @pad_crop(%q: tensor<?x4x128xf32>, %s: tensor<100x4xf32>) {
+  // CHECK: qn.pad_to_multiple %{{.*}} along 0 multiple 64 : tensor<?x4x128xf32>
+  %0 = qn.pad_to_multiple %q along 0 multiple 64 : tensor<?x4x128xf32>
+  // CHECK: qn.pad_to_multiple %{{.*}} along 0 multiple 64 : tensor<100x4xf32>
+  %1 = qn.pad_to_multiple %s along 0 multiple 64 : tensor<100x4xf32>
+  // CHECK: qn.crop %{{.*}} to %{{.*}} along 0 : tensor<?x4x128xf32>, tensor<?x4x128xf32>
+  %2 = qn.crop %0 to %q along 0 : tensor<?x4x128xf32>, tensor<?x4x128xf32>
+  // CHECK: qn.crop %{{.*}} to %{{.*}} along 0 : tensor<128x4xf32>, tensor<100x4xf32>
+  %3 = qn.crop %1 to %s along 0 : tensor<128x4xf32>, tensor<100x4xf32>
+  %4 = qn.add %3, %s : tensor<100x4xf32>, tensor<100x4xf32>
+  return
+}

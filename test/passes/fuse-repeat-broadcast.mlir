@@ -211,3 +211,34 @@ func.func @other_ops_untouched(%x: tensor<1x8xf32>, %y: tensor<6x8xf32>) -> tens
   %m = qn.max %r, %y : tensor<6x8xf32>, tensor<6x8xf32>
   return %m : tensor<6x8xf32>
 }
+
+// -----
+
+// Tests nested repeats: each level stretches only size-1 dims, so both go.
+// CHECK-LABEL: func.func @nested_repeats
+// CHECK-SAME: (%[[X:.*]]: tensor<1x1xf32>, %[[Y:.*]]: tensor<8x16xf32>)
+// CHECK-NOT: qn.repeat
+// CHECK: qn.div %[[Y]], %[[X]] : tensor<8x16xf32>, tensor<1x1xf32>
+func.func @nested_repeats(%x: tensor<1x1xf32>, %y: tensor<8x16xf32>) -> tensor<8x16xf32> {
+  %r1 = qn.repeat %x, [1, 16] : tensor<1x1xf32>
+  %r2 = qn.repeat %r1, [8, 1] : tensor<1x16xf32>
+  // expected-remark@+2 {{operand 1 ('qn.repeat' by [8, 1])}}
+  // expected-remark@+1 {{operand 1 ('qn.repeat' by [1, 16])}}
+  %d = qn.div %y, %r2 : tensor<8x16xf32>, tensor<8x16xf32>
+  return %d : tensor<8x16xf32>
+}
+
+// -----
+
+// Tests that a repeat feeding both operands of one op is fused on one side
+// only: fusing both would shrink the result to 64x1.
+// CHECK-LABEL: func.func @same_repeat_both_sides
+// CHECK-SAME: (%[[X:.*]]: tensor<64x1xf32>)
+// CHECK: %[[R:.*]] = qn.repeat %[[X]], [1, 64]
+// CHECK: qn.mul %[[X]], %[[R]] : tensor<64x1xf32>, tensor<64x64xf32>
+func.func @same_repeat_both_sides(%x: tensor<64x1xf32>) -> tensor<64x64xf32> {
+  %r = qn.repeat %x, [1, 64] : tensor<64x1xf32>
+  // expected-remark@+1 {{operand 0}}
+  %m = qn.mul %r, %r : tensor<64x64xf32>, tensor<64x64xf32>
+  return %m : tensor<64x64xf32>
+}
