@@ -52,4 +52,68 @@ def FuseRepeatBroadcastPass
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// Backend placement
+//===----------------------------------------------------------------------===//
+
+def AssignBackendsPass
+    : Pass<"qn-assign-backends", "::mlir::func::FuncOp"> {
+  let summary = "Gives every op a backend with the minimum number of splits";
+  let description = [{
+    Builds the function's dataflow graph and assigns every op a backend
+    (`qn.backend = "cpu" | "cuda"`) so that the number of transfers is the
+    exact minimum for the placement, bytes crossing breaking ties (s-t
+    minimum cut; docs/placement.md). A transfer is one copy of one value to
+    one other backend on which some consumer runs; each becomes an explicit
+    `qn.transfer` op, inserted after the producer. A remark on the function
+    reports the splits and bytes, and those of a ggml-like greedy
+    assignment.
+
+    The placement: a function argument with a `qn.weight = "GGUF name"`
+    attribute (or of `!qn.qweight` type) is a weight, living on `device`
+    unless an `override-tensor` rule or `n-cpu-moe` says otherwise; one with
+    `qn.state = "name"` is resident state, living on `device`. An op runs
+    where most of its resident bytes live; a resident it reads from the
+    other backend gets a `qn.transfer` too (reported as a resident copy).
+    Other arguments and the returned values (except results marked
+    `qn.state`) are on the host. `unsupported` entries (`cuda:moe`) are the
+    support table; op kinds are op names without the `qn.` prefix. Dynamic
+    dimensions count as `ubatch` for bytes.
+
+    More than `max-splits` transfers is an error naming the limit and the
+    count.
+
+    ```mlir
+    // qn-assign-backends{device=cuda}
+    func.func @f(%ids: tensor<?xi32>, %e: tensor<64x8xf32> {qn.weight = "token_embd.weight"},
+                 %w: tensor<8x8xf32> {qn.weight = "output.weight"}) -> tensor<?x8xf32> {
+      %h = qn.embed %e[%ids] : tensor<64x8xf32>, tensor<?xi32>
+      %y = qn.matmul %h, %w : tensor<?x8xf32>, tensor<8x8xf32>
+      return %y : tensor<?x8xf32>
+    }
+    // after: embed on cpu (token_embd stays on the host), matmul on cuda
+    //   %h = qn.embed %e[%ids] {qn.backend = "cpu"} : ...
+    //   %0 = qn.transfer %h to "cuda" {qn.backend = "cuda"} : tensor<?x8xf32>
+    //   %y = qn.matmul %0, %w {qn.backend = "cuda"} : ...
+    //   %1 = qn.transfer %y to "cpu" {qn.backend = "cpu"} : tensor<?x8xf32>
+    //   return %1 : tensor<?x8xf32>
+    ```
+  }];
+  let dependentDialects = ["::qn::QNDialect"];
+  let options = [
+    Option<"device", "device", "std::string", /*default=*/"\"cpu\"",
+           "Where weights and state live by default: cpu or cuda">,
+    Option<"nCpuMoe", "n-cpu-moe", "unsigned", /*default=*/"0",
+           "Expert weights of layers < N stay on the CPU">,
+    ListOption<"overrideTensor", "override-tensor", "std::string",
+               "REGEX=cpu|cuda rules for weight names (first match wins)">,
+    ListOption<"unsupported", "unsupported", "std::string",
+               "BACKEND:KIND support-table entries">,
+    Option<"maxSplits", "max-splits", "int64_t", /*default=*/"-1",
+           "Fail when more transfers are needed (-1: no limit)">,
+    Option<"ubatch", "ubatch", "int64_t", /*default=*/"512",
+           "Size assumed for dynamic dimensions when counting bytes">,
+  ];
+}
+
 #endif // QN_PASSES_TD

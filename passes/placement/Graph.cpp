@@ -43,6 +43,12 @@ NodeId Graph::addPinned(StringRef kind, StringRef name, uint64_t outBytes,
   return id;
 }
 
+NodeId Graph::addResultOf(NodeId op, StringRef name, uint64_t outBytes) {
+  NodeId id = add("result", name, outBytes, {op});
+  nodes[id].sameAs = op;
+  return id;
+}
+
 std::vector<std::vector<NodeId>> Graph::consumers() const {
   std::vector<std::vector<NodeId>> users(nodes.size());
   for (NodeId id = 0; id < nodes.size(); ++id)

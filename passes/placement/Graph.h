@@ -65,6 +65,9 @@ struct Node {
   std::vector<Resident> state;
   /// A fixed backend regardless of weights (graph inputs and outputs: host).
   std::optional<Backend> pin;
+  /// Must run where this node runs: one result of a multi-result op is a
+  /// node of its own (its consumers and bytes are its own), tied to the op.
+  std::optional<NodeId> sameAs;
 };
 
 /// A DAG in topological order: inputs of a node are always earlier nodes.
@@ -75,6 +78,9 @@ public:
              llvm::ArrayRef<NodeId> inputs,
              llvm::ArrayRef<Resident> weights = {},
              llvm::ArrayRef<Resident> state = {});
+  /// Appends the node for result `name` of the multi-result op `op`: it
+  /// reads `op` and always runs on the same backend.
+  NodeId addResultOf(NodeId op, llvm::StringRef name, uint64_t outBytes);
   /// Appends a node pinned to `backend` (graph inputs, outputs).
   NodeId addPinned(llvm::StringRef kind, llvm::StringRef name,
                    uint64_t outBytes, llvm::ArrayRef<NodeId> inputs,

@@ -10,7 +10,8 @@
 //     backend to unassigned nodes the backend supports;
 //  3. left-overs go to the allowed backend with most inputs already on it
 //     (ggml's "most supported inputs" rule); ggml's buffer-type upgrade is a
-//     no-op between CPU and CUDA buffers and is omitted.
+//     no-op between CPU and CUDA buffers and is omitted. Results of
+//     multi-result ops (Node::sameAs) follow their op.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/placement/Assign.h"
@@ -31,7 +32,11 @@ Assignment assignGreedy(const Graph &g,
       at[v] = allowed[v] == maskOf(Backend::CPU) ? Backend::CPU : Backend::CUDA;
   }
 
-  auto isLeaf = [&](NodeId v) { return g[v].inputs.empty(); };
+  // Tied result nodes are not nodes of their own in ggml: the walks skip
+  // them and they take their op's backend at the end.
+  auto isLeaf = [&](NodeId v) {
+    return g[v].inputs.empty() || g[v].sameAs.has_value();
+  };
   auto trySet = [&](NodeId v, Backend b) {
     if (allowed[v] & maskOf(b))
       at[v] = b;
@@ -60,6 +65,10 @@ Assignment assignGreedy(const Graph &g,
   // Pass 3 (left-overs, incl. unreached leaves), in graph order.
   Assignment a(n);
   for (NodeId v = 0; v < n; ++v) {
+    if (g[v].sameAs) {
+      a[v] = a[*g[v].sameAs];
+      continue;
+    }
     if (!at[v]) {
       unsigned count[kNumBackends] = {0, 0};
       for (NodeId in : g[v].inputs)

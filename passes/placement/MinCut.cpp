@@ -11,7 +11,8 @@
 // w(v) = BIG + bytes(v) with BIG > sum of all bytes, so a cut's value is
 // transfers * BIG + bytes and minimizing it minimizes transfers first, then
 // bytes. Allowed sets become infinite edges s -> v (CPU only) or v -> t
-// (CUDA only).
+// (CUDA only); a node tied to its op (Node::sameAs) gets infinite edges to
+// and from it.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/placement/Assign.h"
@@ -54,6 +55,11 @@ Expected<Assignment> assignMinCut(const Graph &g,
       net.addEdge(source, v, MaxFlow::kInfinite);
     else if (allowed[v] == maskOf(Backend::CUDA))
       net.addEdge(v, sink, MaxFlow::kInfinite);
+    // A tied node sits on its op's side: infinite edges both ways.
+    if (g[v].sameAs) {
+      net.addEdge(v, *g[v].sameAs, MaxFlow::kInfinite);
+      net.addEdge(*g[v].sameAs, v, MaxFlow::kInfinite);
+    }
     if (users[v].empty())
       continue;
     const uint64_t w = big + g[v].outBytes;

@@ -214,12 +214,16 @@ unsigned countRunsScheduled(const Graph &g, const Assignment &a) {
   return runs;
 }
 
-bool isFeasible(const Assignment &a, const std::vector<BackendMask> &allowed) {
-  if (a.size() != allowed.size())
+bool isFeasible(const Graph &g, const Assignment &a,
+                const std::vector<BackendMask> &allowed) {
+  if (a.size() != allowed.size() || a.size() != g.size())
     return false;
-  for (size_t i = 0; i < a.size(); ++i)
+  for (size_t i = 0; i < a.size(); ++i) {
     if (!(allowed[i] & maskOf(a[i])))
       return false;
+    if (g[i].sameAs && a[*g[i].sameAs] != a[i])
+      return false;
+  }
   return true;
 }
 

@@ -132,8 +132,10 @@ unsigned countRunsInOrder(const Assignment &a);
 /// as long as possible (Kahn's algorithm preferring the current backend).
 unsigned countRunsScheduled(const Graph &g, const Assignment &a);
 
-/// Whether `a` gives every node a backend in its allowed set.
-bool isFeasible(const Assignment &a, const std::vector<BackendMask> &allowed);
+/// Whether `a` gives every node a backend in its allowed set and every tied
+/// node (Node::sameAs) its op's backend.
+bool isFeasible(const Graph &g, const Assignment &a,
+                const std::vector<BackendMask> &allowed);
 
 } // namespace qn::placement
 

@@ -19,7 +19,7 @@ std::optional<Cost> bruteForce(const Graph &g,
     Assignment a(n);
     for (size_t i = 0; i < n; ++i)
       a[i] = (bits >> i) & 1 ? Backend::CUDA : Backend::CPU;
-    if (!isFeasible(a, allowed))
+    if (!isFeasible(g, a, allowed))
       continue;
     Cost c = evaluate(g, a);
     if (!best || c < *best)
@@ -60,6 +60,12 @@ RandomCase randomCase(std::mt19937 &rng, unsigned n) {
     NodeId id = rc.g.add(kind, "n" + std::to_string(i), bytes, ins, weights);
     if (r == 2)
       rc.g[id].pin = Backend::CPU;
+    // A multi-result op: its results are tied nodes of their own.
+    if (rng() % 5 == 0 && i + 2 < n) {
+      rc.g.addResultOf(id, "n" + std::to_string(i) + "#0", 1 + rng() % 1000);
+      rc.g.addResultOf(id, "n" + std::to_string(i) + "#1", 1 + rng() % 1000);
+      i += 2;
+    }
   }
   return rc;
 }
@@ -78,7 +84,7 @@ TEST(Assign, MinCutEqualsBruteForceOnRandomGraphs) {
     ASSERT_TRUE(best);
     auto a = assignMinCut(rc.g, *allowed);
     ASSERT_TRUE(bool(a)) << llvm::toString(a.takeError());
-    ASSERT_TRUE(isFeasible(*a, *allowed));
+    ASSERT_TRUE(isFeasible(rc.g, *a, *allowed));
     Cost c = evaluate(rc.g, *a);
     EXPECT_EQ(c.transfers, best->transfers) << "iteration " << iter;
     EXPECT_EQ(c.bytes, best->bytes) << "iteration " << iter;
@@ -101,7 +107,7 @@ TEST(Assign, GreedyIsFeasibleAndNeverBetter) {
       continue;
     }
     Assignment greedy = assignGreedy(rc.g, *allowed);
-    ASSERT_TRUE(isFeasible(greedy, *allowed));
+    ASSERT_TRUE(isFeasible(rc.g, greedy, *allowed));
     auto exact = assignMinCut(rc.g, *allowed);
     ASSERT_TRUE(bool(exact));
     Cost ce = evaluate(rc.g, *exact), cg = evaluate(rc.g, greedy);
@@ -260,6 +266,33 @@ TEST(Placement, ResidentBytesDecideAndCopiesAreReported) {
   EXPECT_EQ(cons->copies[1].count, 2u); // read and written back
   EXPECT_EQ(cons->copies[1].from, Backend::CUDA);
   EXPECT_EQ(cons->copies[2].name, "small.w2");
+}
+
+// Results of one op stay with it even when their consumers are elsewhere.
+TEST(Assign, TiedResultsFollowTheirOp) {
+  Graph g;
+  NodeId in = g.addPinned("input", "in", 4, {}, Backend::CPU);
+  NodeId op = g.add("op", "op", 0, {in});
+  NodeId r0 = g.addResultOf(op, "op#0", 10);
+  NodeId r1 = g.addResultOf(op, "op#1", 10);
+  NodeId c0 = g.add("op", "c0", 4, {r0}, {"w.gpu0"});
+  NodeId c1 = g.add("op", "c1", 4, {r1}, {"w.gpu1"});
+  PlacementOptions opts;
+  opts.device = Backend::CUDA;
+  auto allowed = llvm::cantFail(resolveAllowed(g, opts));
+  for (auto useGreedy : {false, true}) {
+    Assignment a = useGreedy ? assignGreedy(g, allowed)
+                             : llvm::cantFail(assignMinCut(g, allowed));
+    ASSERT_TRUE(isFeasible(g, a, allowed));
+    EXPECT_EQ(a[r0], a[op]);
+    EXPECT_EQ(a[r1], a[op]);
+    EXPECT_EQ(a[c0], Backend::CUDA);
+    EXPECT_EQ(a[c1], Backend::CUDA);
+  }
+  // Exact: run the op on CUDA, moving only the 4-byte input.
+  Cost c = evaluate(g, llvm::cantFail(assignMinCut(g, allowed)));
+  EXPECT_EQ(c.transfers, 1u);
+  EXPECT_EQ(c.bytes, 4u);
 }
 
 TEST(Placement, RunsCount) {

@@ -18,8 +18,8 @@ Result place(const Graph &g, const PlacementOptions &opts) {
   auto allowed = llvm::cantFail(resolveAllowed(g, opts));
   Assignment exact = llvm::cantFail(assignMinCut(g, allowed));
   Assignment greedy = assignGreedy(g, allowed);
-  EXPECT_TRUE(isFeasible(exact, allowed));
-  EXPECT_TRUE(isFeasible(greedy, allowed));
+  EXPECT_TRUE(isFeasible(g, exact, allowed));
+  EXPECT_TRUE(isFeasible(g, greedy, allowed));
   return {evaluate(g, exact), evaluate(g, greedy)};
 }
 
