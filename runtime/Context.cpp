@@ -53,6 +53,7 @@ Context::create(const Model &model, const ContextParams &params) {
                                stateBytes / (1 << 30), physical / (1 << 30)));
   std::unique_ptr<Context> ctx(new Context(model, params));
   ctx->slots.resize(static_cast<size_t>(params.nSeqMax));
+  ctx->inUse.assign(static_cast<size_t>(params.nSeqMax), false);
   for (SequenceSlot &slot : ctx->slots) {
     slot.conv.resize(hp.nLayer);
     slot.delta.resize(hp.nLayer);
@@ -96,6 +97,24 @@ int64_t Context::seqLength(int32_t seq) const {
   return seq >= 0 && seq < cparams.nSeqMax ? slots[seq].length : 0;
 }
 
+llvm::Expected<int32_t> Context::seqAdd() {
+  for (int32_t s = 0; s < cparams.nSeqMax; ++s)
+    if (!inUse[s]) {
+      inUse[s] = true;
+      slots[s].reset();
+      return s;
+    }
+  return error(
+      llvm::formatv("all {0} sequence slots are in use", cparams.nSeqMax));
+}
+
+void Context::seqRemove(int32_t seq) {
+  if (seq >= 0 && seq < cparams.nSeqMax) {
+    slots[seq].reset();
+    inUse[seq] = false;
+  }
+}
+
 void Context::seqReset(int32_t seq) {
   if (seq >= 0 && seq < cparams.nSeqMax)
     slots[seq].reset();
@@ -108,6 +127,7 @@ llvm::Error Context::seqCopy(int32_t src, int32_t dst) {
     return err;
   if (src != dst)
     slots[dst] = slots[src];
+  inUse[dst] = true;
   return llvm::Error::success();
 }
 
@@ -174,6 +194,7 @@ llvm::Error Context::decode(llvm::ArrayRef<BatchToken> batch) {
         slots[seq].reset();
       forward(batch, idx);
       slots[seq].length = batch[idx.back()].pos + 1;
+      inUse[seq] = true;
       --i; // revisit: a restart may have left tokens of this sequence
     }
   }

@@ -67,7 +67,12 @@ public:
 
   /// Positions evaluated so far in `seq`.
   int64_t seqLength(int32_t seq) const;
-  /// Forgets everything of `seq`.
+  /// Claims a sequence id nobody uses yet (no decode, copy or load has
+  /// touched it since creation or seqRemove) and returns it, fresh.
+  llvm::Expected<int32_t> seqAdd();
+  /// Forgets `seq` and gives its id back to seqAdd.
+  void seqRemove(int32_t seq);
+  /// Forgets everything of `seq` (it stays claimed).
   void seqReset(int32_t seq);
   /// Makes `dst` an exact copy of `src` (state and cache).
   llvm::Error seqCopy(int32_t src, int32_t dst);
@@ -90,6 +95,7 @@ private:
   const Model &model;
   ContextParams cparams;
   std::vector<SequenceSlot> slots;
+  std::vector<bool> inUse; // per slot: claimed by seqAdd or written to
   std::unique_ptr<Workspace> ws;
   std::vector<float> hidden, normed, mixed;
   std::vector<float> logits, groupLogits;

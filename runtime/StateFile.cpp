@@ -149,6 +149,7 @@ llvm::Error Context::loadSequence(int32_t seq, llvm::StringRef path) {
     }
   }
   slot.length = static_cast<int64_t>(length);
+  inUse[seq] = true;
   return llvm::Error::success();
 }
 

@@ -183,6 +183,27 @@ TEST_F(SequenceStateTest, CopyThenContinueEqualsRunningOn) {
   EXPECT_LT(maxAbsDiff(tail, got), kTol);
 }
 
+TEST_F(SequenceStateTest, SeqAddHandsOutFreeSlotsOnly) {
+  auto ctx = makeContext(3, 512);
+  std::vector<float> ignored;
+  run(*ctx, promptA, 0, 3, 1, ignored); // slot 1 used directly
+  auto a = ctx->seqAdd();
+  ASSERT_TRUE(static_cast<bool>(a));
+  EXPECT_EQ(*a, 0);
+  auto b = ctx->seqAdd();
+  ASSERT_TRUE(static_cast<bool>(b));
+  EXPECT_EQ(*b, 2);
+  auto full = ctx->seqAdd();
+  ASSERT_FALSE(static_cast<bool>(full));
+  EXPECT_NE(llvm::toString(full.takeError()).find("all 3 sequence slots"),
+            std::string::npos);
+  ctx->seqRemove(1);
+  EXPECT_EQ(ctx->seqLength(1), 0);
+  auto again = ctx->seqAdd();
+  ASSERT_TRUE(static_cast<bool>(again));
+  EXPECT_EQ(*again, 1);
+}
+
 TEST_F(SequenceStateTest, PositionZeroRestartsASequence) {
   std::vector<float> expected = plainRun(promptB);
   auto ctx = makeContext(1, 512);
