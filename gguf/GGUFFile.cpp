@@ -8,6 +8,7 @@
 
 #include "gguf/GGUFFile.h"
 
+#include "llvm/ADT/bit.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -280,6 +281,9 @@ llvm::Error GGUFParser::parse() {
     return fail("not a GGUF file (bad magic)");
   if (llvm::Error err = read(file.fileVersion, "version"))
     return err;
+  if (llvm::byteswap(file.fileVersion) == 2 ||
+      llvm::byteswap(file.fileVersion) == 3)
+    return fail("big-endian GGUF files are not supported");
   if (file.fileVersion != 2 && file.fileVersion != 3)
     return fail(llvm::formatv("GGUF version {0} is not supported (2 and 3 "
                               "are)",

@@ -66,7 +66,9 @@ public:
 private:
   llvm::Expected<int64_t> toInt(const std::string &key, const Value &v) {
     if (v.isArray()) {
-      // Per-layer form: qn supports it only when every layer agrees.
+      // Per-layer form: qn supports it only when every layer agrees. Zeros
+      // mean "not used by this layer" (hybrid converters write 0 KV heads
+      // for recurrent layers), so they are skipped.
       std::optional<int64_t> first;
       for (const Value &e : v.array()) {
         std::optional<int64_t> x = e.asInt();
@@ -74,6 +76,8 @@ private:
           return makeError("qwen3next: metadata key '" + key +
                            "' should hold non-negative integers, found " +
                            v.toString(4));
+        if (*x == 0)
+          continue;
         if (first && *first != *x)
           return makeError("qwen3next: metadata key '" + key +
                            "' differs between layers (" + v.toString(8) +
@@ -82,7 +86,7 @@ private:
       }
       if (!first)
         return makeError("qwen3next: metadata key '" + key +
-                         "' is an empty array");
+                         "' holds no non-zero value");
       return *first;
     }
     std::optional<int64_t> x = v.asInt();
@@ -155,6 +159,19 @@ llvm::Expected<Qwen3NextHParams> readQwen3NextHParams(const GGUFFile &file) {
   QN_READ(sharedExpertFF,
           keys.optional("expert_shared_feed_forward_length", hp.expertFF));
   QN_READ(fullAttentionInterval, keys.optional("full_attention_interval", 4));
+  // Without the FF-width keys the defaults (F = n_ff / k, Fs = F) are guesses
+  // that differ between implementations; the tensors know.
+  auto inferWidth = [&](llvm::StringRef key, llvm::StringRef tensor,
+                        int64_t &width) {
+    if (file.find(archKey(key)))
+      return;
+    if (const TensorInfo *t = file.findTensor(tensor); t && t->ne.size() >= 2)
+      width = t->ne[1];
+  };
+  inferWidth("expert_feed_forward_length", "blk.0.ffn_gate_exps.weight",
+             hp.expertFF);
+  inferWidth("expert_shared_feed_forward_length", "blk.0.ffn_gate_shexp.weight",
+             hp.sharedExpertFF);
 #undef QN_READ
 
   // Vocabulary size: explicit key, else the token list, else token_embd.

@@ -239,6 +239,8 @@ TEST(GGUFFile, RejectsBadHeaders) {
   expectParseError("GGML", "not a GGUF file");
   expectParseError(Bytes().header(0, 0, 1).s, "version 1");
   expectParseError(Bytes().header(0, 0, 4).s, "version 4");
+  expectParseError(Bytes().header(0, 0, 0x03000000).s,
+                   "big-endian GGUF files are not supported");
   expectParseError(Bytes().header(0, 1ull << 60).s, "metadata count");
   expectParseError(Bytes().header(1ull << 60, 0).s, "tensor count");
   // A file with no tensors and no metadata is valid.

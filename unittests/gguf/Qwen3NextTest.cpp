@@ -427,6 +427,43 @@ TEST(Qwen3Next, PerLayerArraysAndRecurrentFlags) {
   expectDescribeError(spec, "array of 2 bools");
 }
 
+TEST(Qwen3Next, FeedForwardWidthsComeFromTensorsWhenKeysAreAbsent) {
+  ModelSpec spec;
+  spec.keys.erase("qwen3next.expert_feed_forward_length");
+  spec.keys.erase("qwen3next.expert_shared_feed_forward_length");
+  // Widths unlike any default: F = 6, Fs = 10.
+  for (int il = 0; il < 2; ++il) {
+    std::string p = "blk." + std::to_string(il) + ".";
+    spec.tensors[p + "ffn_gate_exps.weight"] = {8, 6, 2};
+    spec.tensors[p + "ffn_up_exps.weight"] = {8, 6, 2};
+    spec.tensors[p + "ffn_down_exps.weight"] = {6, 8, 2};
+    spec.tensors[p + "ffn_gate_shexp.weight"] = {8, 10};
+    spec.tensors[p + "ffn_up_shexp.weight"] = {8, 10};
+    spec.tensors[p + "ffn_down_shexp.weight"] = {10, 8};
+  }
+  std::unique_ptr<GGUFFile> file = spec.build();
+  auto model = describeQwen3Next(*file);
+  ASSERT_TRUE(bool(model)) << llvm::toString(model.takeError());
+  EXPECT_EQ(model->hp.expertFF, 6);
+  EXPECT_EQ(model->hp.sharedExpertFF, 10);
+}
+
+TEST(Qwen3Next, PerLayerHeadCountsSkipZeros) {
+  // Hybrid converters write 0 KV heads for layers without attention.
+  ModelSpec spec;
+  spec.keys["qwen3next.attention.head_count_kv"] = Value::makeArray(
+      ValueType::UInt32, {Value::makeUInt(ValueType::UInt32, 0),
+                          Value::makeUInt(ValueType::UInt32, 1)});
+  std::unique_ptr<GGUFFile> file = spec.build();
+  auto model = describeQwen3Next(*file);
+  ASSERT_TRUE(bool(model)) << llvm::toString(model.takeError());
+  EXPECT_EQ(model->hp.nHeadKV, 1);
+  spec.keys["qwen3next.attention.head_count_kv"] = Value::makeArray(
+      ValueType::UInt32, {Value::makeUInt(ValueType::UInt32, 0),
+                          Value::makeUInt(ValueType::UInt32, 0)});
+  expectDescribeError(spec, "holds no non-zero value");
+}
+
 TEST(Qwen3Next, VocabularyOnlyFileHasHyperParameters) {
   QN_REQUIRE_FIXTURES();
   auto file =
