@@ -1,0 +1,116 @@
+//===- DeltaNetHead.cpp - delta-rule algorithm choice and dispatch -------===//
+
+#include "runtime/ops/DeltaNetHead.h"
+
+#include "runtime/ops/DeltaNet.h"
+#include "runtime/ops/DeltaNetChunked.h"
+#include "runtime/ops/DeltaNetFused.h"
+
+#include <vector>
+
+namespace qn::runtime {
+
+llvm::Expected<DeltaMode> parseDeltaMode(llvm::StringRef text) {
+  if (text == "0")
+    return DeltaMode::Chunked;
+  if (text == "1")
+    return DeltaMode::FusedPrefill;
+  if (text == "2")
+    return DeltaMode::FusedAlways;
+  if (text == "auto")
+    return DeltaMode::Auto;
+  return llvm::createStringError("unknown delta mode '" + text +
+                                 "' (expected 0, 1, 2 or auto)");
+}
+
+llvm::StringRef deltaModeName(DeltaMode mode) {
+  switch (mode) {
+  case DeltaMode::Chunked:
+    return "0";
+  case DeltaMode::FusedPrefill:
+    return "1";
+  case DeltaMode::FusedAlways:
+    return "2";
+  case DeltaMode::Auto:
+    return "auto";
+  }
+  return "?";
+}
+
+llvm::StringRef deltaImplName(DeltaImpl impl) {
+  switch (impl) {
+  case DeltaImpl::Recurrent:
+    return "recurrent";
+  case DeltaImpl::Chunked:
+    return "chunked";
+  case DeltaImpl::Fused:
+    return "fused";
+  }
+  return "?";
+}
+
+// Measured on the development machine (2-core AVX2 x86-64, one thread,
+// Google Benchmark bench/DeltaNetBench.cpp, dk = dv = 128): time for one
+// head = fixed + perToken * T, in ns per (dk*dv/16384) state elements.
+// docs/delta-path.md lists the raw numbers.
+double deltaCostNs(DeltaImpl impl, int64_t T, int64_t dk, int64_t dv) {
+  const double cells = static_cast<double>(dk * dv) / (128.0 * 128.0);
+  double fixed = 0, perToken = 0;
+  switch (impl) {
+  case DeltaImpl::Recurrent:
+    fixed = 0, perToken = 4300;
+    break;
+  case DeltaImpl::Chunked:
+    fixed = 0, perToken = 6000;
+    break;
+  case DeltaImpl::Fused:
+    fixed = 2000, perToken = 3000;
+    break;
+  }
+  return cells * (fixed + perToken * static_cast<double>(T));
+}
+
+DeltaImpl chooseDeltaImpl(DeltaMode mode, int64_t T, int64_t dk, int64_t dv) {
+  switch (mode) {
+  case DeltaMode::Chunked:
+    return T > 1 ? DeltaImpl::Chunked : DeltaImpl::Recurrent;
+  case DeltaMode::FusedPrefill:
+    return T > 1 ? DeltaImpl::Fused : DeltaImpl::Recurrent;
+  case DeltaMode::FusedAlways:
+    return DeltaImpl::Fused;
+  case DeltaMode::Auto:
+    break;
+  }
+  DeltaImpl best = DeltaImpl::Recurrent;
+  double bestCost = deltaCostNs(best, T, dk, dv);
+  for (DeltaImpl impl : {DeltaImpl::Fused, DeltaImpl::Chunked}) {
+    const double cost = deltaCostNs(impl, T, dk, dv);
+    if (cost < bestCost)
+      best = impl, bestCost = cost;
+  }
+  return best;
+}
+
+void deltaHeadRecurrent(const DeltaHeadArgs &a) {
+  thread_local std::vector<float> scratch;
+  if (scratch.size() < static_cast<size_t>(a.dv))
+    scratch.resize(static_cast<size_t>(a.dv));
+  for (int64_t t = 0; t < a.T; ++t)
+    gatedDeltaStep(a.M, a.q + t * a.qkStride, a.k + t * a.qkStride,
+                   a.v + t * a.vStride, a.g[t * a.gStride],
+                   a.beta[t * a.gStride], a.dk, a.dv, a.out + t * a.outStride,
+                   scratch.data());
+}
+
+void runDeltaHead(DeltaImpl impl, const DeltaHeadArgs &a) {
+  switch (impl) {
+  case DeltaImpl::Recurrent:
+    return deltaHeadRecurrent(a);
+  case DeltaImpl::Chunked:
+    return deltaHeadChunked(a);
+  case DeltaImpl::Fused:
+    return deltaHeadFused(a);
+  }
+}
+
+} // namespace qn::runtime
