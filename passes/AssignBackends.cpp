@@ -109,7 +109,6 @@ void AssignBackendsPass::runOnOperation() {
   // inputs get a host node on first use).
   llvm::DenseMap<Value, pl::NodeId> producer;
   llvm::DenseMap<Operation *, pl::NodeId> opNode;
-  std::optional<pl::NodeId> returnNode;
   auto residentOf = [&](BlockArgument arg) -> std::optional<pl::Resident> {
     unsigned i = arg.getArgNumber();
     uint64_t bytes = typeBytes(arg.getType(), ubatch);
@@ -160,7 +159,7 @@ void AssignBackendsPass::runOnOperation() {
     std::string name =
         llvm::formatv("{0}#{1}", op.getName().getStringRef(), index++).str();
     if (isReturn) {
-      returnNode = g.addPinned("return", name, 0, inputs, pl::Backend::CPU);
+      g.addPinned("return", name, 0, inputs, pl::Backend::CPU);
       continue;
     }
     StringRef kind = op.getName().getStringRef();
@@ -207,12 +206,18 @@ void AssignBackendsPass::runOnOperation() {
   auto backendAttr = [&](pl::Backend b) {
     return StringAttr::get(ctx, pl::backendName(b));
   };
-  auto backendOfUser = [&](Operation *user) -> std::optional<pl::Backend> {
-    Operation *top = body.findAncestorOpInBlock(*user);
+  // The backend that reads `use`: its op's, the host for returned values,
+  // the device for state handed back.
+  auto backendOfUse = [&](OpOperand &use) -> std::optional<pl::Backend> {
+    Operation *top = body.findAncestorOpInBlock(*use.getOwner());
     if (!top)
       return std::nullopt;
-    if (top == body.getTerminator())
+    if (top == body.getTerminator()) {
+      if (top == use.getOwner() &&
+          func.getResultAttr(use.getOperandNumber(), kStateAttr))
+        return opts->device;
       return pl::Backend::CPU;
+    }
     auto it = opNode.find(top);
     if (it == opNode.end())
       return std::nullopt;
@@ -222,40 +227,53 @@ void AssignBackendsPass::runOnOperation() {
     op->setAttr(kBackendAttr, backendAttr((*exact)[id]));
 
   OpBuilder builder(ctx);
+  // State handed back to the caller goes home to the device: a write-back,
+  // part of a resident copy, not a split.
+  auto isStateReturn = [&](OpOperand &use) {
+    return use.getOwner() == body.getTerminator() &&
+           func.getResultAttr(use.getOperandNumber(), kStateAttr);
+  };
+  struct Made {
+    unsigned values = 0, writeBacks = 0;
+  };
   // One transfer of `v` (living on `from`) per backend its users need.
   auto insertTransfers = [&](Value v, pl::Backend from,
                              OpBuilder::InsertPoint at) {
     SmallVector<OpOperand *> uses;
     for (OpOperand &use : v.getUses())
       uses.push_back(&use);
-    Value copies[pl::kNumBackends] = {};
-    unsigned made = 0;
+    Value copies[2][pl::kNumBackends] = {};
+    Made made;
     for (OpOperand *use : uses) {
-      std::optional<pl::Backend> to = backendOfUser(use->getOwner());
+      std::optional<pl::Backend> to = backendOfUse(*use);
       if (!to || *to == from)
         continue;
-      Value &copy = copies[unsigned(*to)];
+      bool writeBack = isStateReturn(*use);
+      Value &copy = copies[writeBack][unsigned(*to)];
       if (!copy) {
         builder.restoreInsertionPoint(at);
         auto t = TransferOp::create(builder, v.getLoc(), v,
                                     backendAttr(*to).getValue());
         t->setAttr(kBackendAttr, backendAttr(*to));
         copy = t.getResult();
-        ++made;
+        ++(writeBack ? made.writeBacks : made.values);
       }
       use->set(copy);
     }
     return made;
   };
   unsigned inserted = 0, residentInserted = 0;
+  auto weightHome = pl::WeightPlacement::create(*opts);
+  if (!weightHome) { // cannot happen: resolveConstraints built one already
+    func.emitError() << "qn-assign-backends: "
+                     << llvm::toString(weightHome.takeError());
+    return signalPassFailure();
+  }
   for (BlockArgument arg : body.getArguments()) {
     pl::Backend home = pl::Backend::CPU;
     bool resident = false;
     if (std::optional<pl::Resident> w = residentOf(arg)) {
-      auto wp = pl::WeightPlacement::create(*opts);
-      home = wp ? wp->weightBackend(w->name) : opts->device;
-      if (!wp)
-        llvm::consumeError(wp.takeError());
+      home = weightHome->weightBackend(w->name);
       resident = true;
     } else if (stateOf(arg)) {
       home = opts->device;
@@ -266,17 +284,19 @@ void AssignBackendsPass::runOnOperation() {
         continue;
       home = (*exact)[it->second];
     }
-    unsigned n =
+    Made n =
         insertTransfers(arg, home, OpBuilder::InsertPoint(&body, body.begin()));
-    (resident ? residentInserted : inserted) += n;
+    (resident ? residentInserted : inserted) += n.values;
+    residentInserted += n.writeBacks;
   }
   for (auto [op, id] : opNode) {
     for (OpResult r : op->getResults()) {
       OpBuilder::InsertPoint after(op->getBlock(), ++Block::iterator(op));
-      inserted += insertTransfers(r, (*exact)[id], after);
+      Made n = insertTransfers(r, (*exact)[id], after);
+      inserted += n.values;
+      residentInserted += n.writeBacks;
     }
   }
-  (void)returnNode;
 
   uint64_t residentCopies = 0, residentBytes = 0;
   for (const pl::ResidentCopy &c : constraints->copies) {
@@ -287,7 +307,8 @@ void AssignBackendsPass::runOnOperation() {
                     << cost.bytes << " bytes (greedy: " << greedy.transfers
                     << " splits, " << greedy.bytes << " bytes); " << inserted
                     << " transfers inserted; " << residentCopies
-                    << " resident copies, " << residentBytes << " bytes";
+                    << " resident copies, " << residentBytes << " bytes ("
+                    << residentInserted << " transfer ops)";
 }
 
 } // namespace
