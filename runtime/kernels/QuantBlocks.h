@@ -40,6 +40,17 @@ struct BlockQ8_0 {
   uint16_t d;
   int8_t qs[QK];
 };
+struct BlockQ2_K {
+  uint8_t scales[QK_K / 16]; // 4-bit scale | 4-bit min per 16 elements
+  uint8_t qs[QK_K / 4];
+  uint16_t d, dmin;
+};
+struct BlockQ3_K {
+  uint8_t hmask[QK_K / 8]; // bit j of hmask[l]: high bit of element 32j + l
+  uint8_t qs[QK_K / 4];
+  uint8_t scales[12]; // 16 x 6-bit scales, packed
+  uint16_t d;
+};
 struct BlockQ4_K {
   uint16_t d, dmin;
   uint8_t scales[12]; // 8 x (6-bit scale, 6-bit min), packed
@@ -78,6 +89,8 @@ static_assert(sizeof(BlockQ4_1) == 20, "ggml layout");
 static_assert(sizeof(BlockQ5_0) == 22, "ggml layout");
 static_assert(sizeof(BlockQ5_1) == 24, "ggml layout");
 static_assert(sizeof(BlockQ8_0) == 34, "ggml layout");
+static_assert(sizeof(BlockQ2_K) == 84, "ggml layout");
+static_assert(sizeof(BlockQ3_K) == 110, "ggml layout");
 static_assert(sizeof(BlockQ4_K) == 144, "ggml layout");
 static_assert(sizeof(BlockQ5_K) == 176, "ggml layout");
 static_assert(sizeof(BlockQ6_K) == 210, "ggml layout");
