@@ -87,6 +87,10 @@ Tokenizer::create(VocabularySpec spec) {
     TokenId id = static_cast<TokenId>(i);
     StringRef text = tok->texts[i];
     tok->textToId.try_emplace(text, id); // the first of duplicates wins
+    int32_t rawType = static_cast<int32_t>(tok->types[i]);
+    if (rawType < 0 || rawType > static_cast<int32_t>(TokenType::Byte))
+      return specError(
+          llvm::formatv("token {0} has unknown type {1}", i, rawType).str());
     switch (tok->types[i]) {
     case TokenType::Normal:
     case TokenType::Undefined:
@@ -104,15 +108,12 @@ Tokenizer::create(VocabularySpec spec) {
       if (!text.empty())
         tok->specialsByFirstByte[static_cast<uint8_t>(text[0])].push_back(id);
       break;
-    default:
-      return specError(llvm::formatv("token {0} has unknown type {1}", i,
-                                     static_cast<int32_t>(tok->types[i]))
-                           .str());
     }
   }
   for (std::vector<TokenId> &ids : tok->specialsByFirstByte)
-    std::stable_sort(ids.begin(), ids.end(), [&](TokenId a, TokenId b) {
-      return tok->texts[a].size() > tok->texts[b].size();
+    std::sort(ids.begin(), ids.end(), [&](TokenId a, TokenId b) {
+      size_t la = tok->texts[a].size(), lb = tok->texts[b].size();
+      return la != lb ? la > lb : a < b;
     });
 
   for (unsigned b = 0; b < 256; ++b) {
