@@ -58,28 +58,37 @@ void Sampler::accept(int32_t token) {
 int32_t Sampler::sample(llvm::ArrayRef<float> logits) {
   if (logits.empty())
     return -1;
-  candidates.resize(logits.size());
   const float negInf = -std::numeric_limits<float>::infinity();
+  adjusted.resize(logits.size());
   for (size_t i = 0; i < logits.size(); ++i)
-    candidates[i] = {static_cast<int32_t>(i),
-                     std::isnan(logits[i]) ? negInf : logits[i], 0.f};
-  sorted = false;
+    adjusted[i] = std::isnan(logits[i]) ? negInf : logits[i];
   applyPenalties();
 
-  if (config.temperature <= 0.f) {
-    auto best = std::max_element(candidates.begin(), candidates.end(),
-                                 [](const Candidate &a, const Candidate &b) {
-                                   return a.logit <
-                                          b.logit; // first of equal maxima wins
-                                 });
-    return best->id;
+  if (config.temperature <= 0.f)
+    return argmax(adjusted);
+  size_t n = adjusted.size();
+  if (config.topK > 0 && static_cast<size_t>(config.topK) < n) {
+    selectTopK(static_cast<size_t>(config.topK));
+  } else {
+    candidates.resize(n);
+    for (size_t i = 0; i < n; ++i)
+      candidates[i] = {static_cast<int32_t>(i), adjusted[i], 0.f};
+    sortedPrefix = 0;
   }
-  if (config.topK > 0)
-    keepTopK(static_cast<size_t>(config.topK));
-  if (config.topP < 1.f)
-    keepTopP(config.topP);
-  if (config.minP > 0.f)
-    keepMinP(config.minP);
+  // top-p then min-p, as a prefix cut each: the result is the shorter
+  // prefix. min-p compares probability ratios, which top-p's renormalizing
+  // does not change, so both cuts can use the probabilities over all
+  // candidates, and the min-p cut (usually short) bounds the top-p scan.
+  if (config.topP < 1.f || config.minP > 0.f) {
+    softmax(1.f);
+    size_t keep = candidates.size();
+    if (config.minP > 0.f)
+      keep = minPCut(config.minP);
+    if (config.topP < 1.f)
+      keep = topPCut(config.topP, keep);
+    candidates.resize(keep);
+    sortedPrefix = std::min(sortedPrefix, keep);
+  }
   softmax(config.temperature);
   return draw();
 }
@@ -96,9 +105,9 @@ void Sampler::applyPenalties() {
   for (int32_t t : history)
     ++counts[t];
   for (auto [token, count] : counts) {
-    if (token < 0 || static_cast<size_t>(token) >= candidates.size())
+    if (token < 0 || static_cast<size_t>(token) >= adjusted.size())
       continue;
-    float &logit = candidates[token].logit;
+    float &logit = adjusted[token];
     logit = logit > 0.f ? logit / config.repeatPenalty
                         : logit * config.repeatPenalty;
     logit -= static_cast<float>(count) * config.frequencyPenalty +
@@ -110,19 +119,35 @@ bool Sampler::higher(const Candidate &a, const Candidate &b) {
   return a.logit != b.logit ? a.logit > b.logit : a.id < b.id;
 }
 
-void Sampler::keepTopK(size_t k) {
-  if (k >= candidates.size())
-    return;
-  std::partial_sort(candidates.begin(), candidates.begin() + k,
-                    candidates.end(), higher);
-  candidates.resize(k);
-  sorted = true;
+/// The k best of `adjusted`, in order: one pass with a heap of the k best
+/// so far (its top is the worst of them), so most tokens cost one compare.
+void Sampler::selectTopK(size_t k) {
+  candidates.clear();
+  for (size_t i = 0; i < adjusted.size(); ++i) {
+    Candidate c{static_cast<int32_t>(i), adjusted[i], 0.f};
+    if (candidates.size() < k) {
+      candidates.push_back(c);
+      std::push_heap(candidates.begin(), candidates.end(), higher);
+    } else if (higher(c, candidates.front())) {
+      std::pop_heap(candidates.begin(), candidates.end(), higher);
+      candidates.back() = c;
+      std::push_heap(candidates.begin(), candidates.end(), higher);
+    }
+  }
+  std::sort_heap(candidates.begin(), candidates.end(), higher);
+  sortedPrefix = candidates.size();
 }
 
-void Sampler::sortDescending() {
-  if (!sorted)
+void Sampler::sortPrefix(size_t k) {
+  k = std::min(k, candidates.size());
+  if (k <= sortedPrefix)
+    return;
+  if (k == candidates.size())
     std::sort(candidates.begin(), candidates.end(), higher);
-  sorted = true;
+  else
+    std::partial_sort(candidates.begin(), candidates.begin() + k,
+                      candidates.end(), higher);
+  sortedPrefix = k;
 }
 
 void Sampler::softmax(float temperature) {
@@ -142,32 +167,35 @@ void Sampler::softmax(float temperature) {
     c.p = static_cast<float>(c.p / sum);
 }
 
-/// Keeps the most likely tokens whose probabilities (at temperature 1)
-/// first reach `p` together; at least one.
-void Sampler::keepTopP(float p) {
-  sortDescending();
-  softmax(1.f);
-  double cumulative = 0;
-  size_t keep = candidates.size();
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    cumulative += candidates[i].p;
-    if (cumulative >= p) {
-      keep = i + 1;
-      break;
+/// How many of the most likely tokens (probabilities at temperature 1 over
+/// all candidates) first reach `p` together; at least one, at most
+/// `limit`. Only a prefix is sorted: 64 first, 4x more while needed.
+size_t Sampler::topPCut(float p, size_t limit) {
+  for (size_t k = 64;; k *= 4) {
+    sortPrefix(std::min(k, limit));
+    double cumulative = 0;
+    for (size_t i = 0; i < sortedPrefix && i < limit; ++i) {
+      cumulative += candidates[i].p;
+      if (cumulative >= p)
+        return i + 1;
     }
+    if (sortedPrefix >= limit)
+      return limit; // rounding kept the total below p: keep all
   }
-  candidates.resize(keep);
 }
 
-/// Keeps tokens at least `p` times as likely as the most likely one.
-void Sampler::keepMinP(float p) {
-  sortDescending();
-  softmax(1.f);
-  float threshold = candidates.front().p * p;
-  size_t keep = 1;
-  while (keep < candidates.size() && candidates[keep].p >= threshold)
-    ++keep;
-  candidates.resize(keep);
+/// How many tokens are at least `p` times as likely as the most likely
+/// one; the sorted prefix grows until it holds the first one that is not.
+size_t Sampler::minPCut(float p) {
+  for (size_t k = 64;; k *= 4) {
+    sortPrefix(k);
+    float threshold = candidates.front().p * p;
+    for (size_t i = 1; i < sortedPrefix; ++i)
+      if (candidates[i].p < threshold)
+        return i;
+    if (sortedPrefix == candidates.size())
+      return sortedPrefix;
+  }
 }
 
 /// Inverse-CDF draw with 24 random bits: same result for a seed on every

@@ -8,6 +8,10 @@
 // ties). The random draw uses std::mt19937 and its own uniform mapping, so
 // a seed gives the same tokens on every platform.
 //
+// Vocabularies are large (151,936 for Qwen3), so nothing sorts the whole
+// row unless it must: top-k selects with a heap, top-p and min-p sort a
+// prefix that grows until their cut is inside it.
+//
 //===----------------------------------------------------------------------===//
 #ifndef QN_RUNTIME_SAMPLING_SAMPLER_H
 #define QN_RUNTIME_SAMPLING_SAMPLER_H
@@ -67,18 +71,21 @@ private:
   /// Sort order: higher logit first, lower id first among equal ones.
   static bool higher(const Candidate &a, const Candidate &b);
   void applyPenalties();
-  void keepTopK(size_t k);
-  void sortDescending();
+  void selectTopK(size_t k);
+  /// Makes candidates[0, k) the k best, in order (partial sorts, growing).
+  void sortPrefix(size_t k);
   void softmax(float temperature);
-  void keepTopP(float p);
-  void keepMinP(float p);
+  size_t topPCut(float p, size_t limit);
+  size_t minPCut(float p);
   int32_t draw();
 
   SamplerParams config;
   std::mt19937 rng;
   std::deque<int32_t> history;
-  std::vector<Candidate> candidates; // reused between calls
-  bool sorted = false;
+  // Reused between calls.
+  std::vector<float> adjusted; // logits after penalties, NaN -> -inf
+  std::vector<Candidate> candidates;
+  size_t sortedPrefix = 0; // candidates[0, sortedPrefix) are in order
 };
 
 } // namespace qn::sampling

@@ -1,6 +1,8 @@
 //===- SamplerTest.cpp - greedy, filters, penalties, seeded draws ---------===//
 #include "runtime/sampling/Sampler.h"
 
+#include "ReferenceSampler.h"
+
 #include "gtest/gtest.h"
 
 #include <cmath>
@@ -227,6 +229,53 @@ TEST(Sampler, ValidatesParameters) {
   p = SamplerParams();
   p.repeatLastN = -2;
   EXPECT_NE(message(p).find("--repeat-last-n"), std::string::npos);
+}
+
+TEST(Sampler, MatchesThePlainTwinOnRandomRows) {
+  // Random parameters, histories and rows (vocabulary sizes around the
+  // growth steps of the partial sorts, ties and -inf included); both
+  // samplers draw from the same seed, so they must pick the same tokens.
+  std::mt19937 rng(31337);
+  std::uniform_int_distribution<int> vocab(1, 3000), pick(0, 9);
+  std::uniform_real_distribution<float> unit(0.f, 1.f);
+  for (int round = 0; round < 300; ++round) {
+    SamplerParams p;
+    p.seed = static_cast<uint32_t>(round);
+    p.temperature = pick(rng) == 0 ? 0.f : 0.2f + 2.f * unit(rng);
+    const int32_t topKs[] = {0, 0, 0, 1, 5, 40, 64, 300, 5000, -1};
+    p.topK = topKs[pick(rng)];
+    p.topP = pick(rng) < 4 ? 1.f : 0.05f + 0.95f * unit(rng);
+    p.minP = pick(rng) < 4 ? 0.f : 0.3f * unit(rng);
+    p.repeatPenalty = pick(rng) < 5 ? 1.f : 1.f + unit(rng);
+    p.frequencyPenalty = pick(rng) < 7 ? 0.f : unit(rng);
+    p.presencePenalty = pick(rng) < 7 ? 0.f : unit(rng);
+    p.repeatLastN = pick(rng) < 5 ? 64 : -1;
+    size_t n = static_cast<size_t>(vocab(rng));
+    float scale = 0.5f + 6.f * unit(rng);
+    std::vector<float> logits = randomLogits(n, static_cast<uint32_t>(round));
+    for (float &l : logits) {
+      l *= scale;
+      if (pick(rng) == 0)
+        l = std::round(l); // ties
+    }
+    logits[0] = -std::numeric_limits<float>::infinity();
+    Sampler fast(p);
+    ReferenceSampler plain(p);
+    for (int k = 0; k < 20; ++k) {
+      int32_t t = static_cast<int32_t>(
+          std::uniform_int_distribution<size_t>(0, n - 1)(rng));
+      fast.accept(t);
+      plain.accept(t);
+    }
+    for (int draw = 0; draw < 10; ++draw) {
+      int32_t a = fast.sample(logits), b = plain.sample(logits);
+      ASSERT_EQ(a, b) << "round " << round << " draw " << draw << " n " << n
+                      << " temp " << p.temperature << " top-k " << p.topK
+                      << " top-p " << p.topP << " min-p " << p.minP;
+      fast.accept(a);
+      plain.accept(b);
+    }
+  }
 }
 
 } // namespace
