@@ -12,6 +12,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <cstdio>
 #include <limits>
 
 namespace qn::gguf {
@@ -397,7 +398,8 @@ GGUFFile::fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer) {
   return std::move(file);
 }
 
-llvm::Expected<std::unique_ptr<GGUFFile>> GGUFFile::open(llvm::StringRef path) {
+llvm::Expected<std::unique_ptr<GGUFFile>>
+GGUFFile::openSingleFile(llvm::StringRef path) {
   // No null terminator: lets MemoryBuffer map the file instead of copying it.
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
       llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
@@ -406,6 +408,88 @@ llvm::Expected<std::unique_ptr<GGUFFile>> GGUFFile::open(llvm::StringRef path) {
     return llvm::createStringError(buffer.getError(),
                                    path + ": " + buffer.getError().message());
   return fromBuffer(std::move(*buffer));
+}
+
+/// gguf-split's name for part `i` (0-based) of `count`: "-%05d-of-%05d.gguf".
+static std::string splitSuffix(uint64_t i, uint64_t count) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "-%05d-of-%05d.gguf", int(i + 1), int(count));
+  return buf;
+}
+
+/// `split.no` / `split.count` of a file; {0, 1} when absent.
+static std::pair<uint64_t, uint64_t> splitPosition(const GGUFFile &file) {
+  uint64_t no = 0, count = 1;
+  if (const Value *v = file.find("split.no"); v && v->asUInt())
+    no = *v->asUInt();
+  if (const Value *v = file.find("split.count"); v && v->asUInt())
+    count = *v->asUInt();
+  return {no, count};
+}
+
+llvm::Error GGUFFile::openShards(llvm::StringRef firstPath) {
+  auto [no, count] = splitPosition(*this);
+  if (count <= 1)
+    return llvm::Error::success();
+  if (count > 9999)
+    return llvm::createStringError(
+        llvm::formatv("{0}: split.count {1} is not plausible", firstPath, count)
+            .str());
+  const std::string suffix = splitSuffix(0, count);
+  if (no != 0)
+    return llvm::createStringError(
+        llvm::formatv("{0}: this is part {1} of a {2}-part split model; open "
+                      "the first part (...{3})",
+                      firstPath, no + 1, count, suffix)
+            .str());
+  if (!firstPath.ends_with(suffix))
+    return llvm::createStringError(
+        (firstPath + ": split model (split.count " + llvm::Twine(count) +
+         "), but the name does not end in '" + suffix +
+         "', so the other parts cannot be found")
+            .str());
+  llvm::StringRef prefix = firstPath.drop_back(suffix.size());
+  for (uint64_t i = 1; i < count; ++i) {
+    std::string path = (prefix + splitSuffix(i, count)).str();
+    auto shard = openSingleFile(path);
+    if (!shard)
+      return llvm::createStringError("split model part " + llvm::Twine(i + 1) +
+                                     " of " + llvm::Twine(count) + ": " +
+                                     llvm::toString(shard.takeError()));
+    auto [shardNo, shardCount] = splitPosition(**shard);
+    if (shardNo != i || shardCount != count)
+      return llvm::createStringError(
+          llvm::formatv("{0}: has split.no {1} / split.count {2}, expected "
+                        "{3} / {4}",
+                        path, shardNo, shardCount, i, count)
+              .str());
+    for (TensorInfo &t : (*shard)->tensorTable) {
+      if (!tensorIndex.try_emplace(t.name, tensorTable.size()).second)
+        return llvm::createStringError(path + ": tensor '" + t.name +
+                                       "' is also in an earlier part");
+      t.shard = static_cast<uint32_t>(i);
+      tensorTable.push_back(t);
+    }
+    extraShards.push_back(std::move(*shard));
+  }
+  if (const Value *total = find("split.tensors.count"))
+    if (std::optional<uint64_t> n = total->asUInt();
+        n && *n != tensorTable.size())
+      return llvm::createStringError(
+          llvm::formatv("{0}: split.tensors.count is {1} but the {2} parts "
+                        "hold {3} tensors",
+                        firstPath, *n, count, tensorTable.size())
+              .str());
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::unique_ptr<GGUFFile>> GGUFFile::open(llvm::StringRef path) {
+  auto file = openSingleFile(path);
+  if (!file)
+    return file.takeError();
+  if (llvm::Error err = (*file)->openShards(path))
+    return std::move(err);
+  return std::move(*file);
 }
 
 const Value *GGUFFile::find(llvm::StringRef key) const {

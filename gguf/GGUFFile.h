@@ -106,8 +106,10 @@ struct TensorInfo {
   GGMLType type = GGMLType::F32;
   /// ggml dims, ne[0] fastest. A GGUF stores 1 to 4 of them.
   llvm::SmallVector<int64_t, 4> ne;
-  /// Offset of the data from the start of the data section.
+  /// Offset of the data from the start of its file's data section.
   uint64_t offset = 0;
+  /// Which file of a split model holds the data (0 for single files).
+  uint32_t shard = 0;
   /// rowBytes(type, ne[0]) * ne[1] * ...
   uint64_t nbytes = 0;
   /// The data itself, inside the file's buffer.
@@ -121,7 +123,15 @@ struct TensorInfo {
 class GGUFFile {
 public:
   /// Maps `path` and parses it. The error message starts with the path.
+  /// A split model (llama.cpp's gguf-split: `split.count` > 1, files named
+  /// `<prefix>-00001-of-0000N.gguf`) is opened from its first file: the other
+  /// files are mapped too and their tensors join the table; metadata comes
+  /// from the first file.
   static llvm::Expected<std::unique_ptr<GGUFFile>> open(llvm::StringRef path);
+  /// Maps and parses exactly `path`, even if it is one part of a split model
+  /// (for inspecting parts).
+  static llvm::Expected<std::unique_ptr<GGUFFile>>
+  openSingleFile(llvm::StringRef path);
   /// Parses a buffer already in memory (takes ownership). Tensor data must
   /// lie inside the buffer.
   static llvm::Expected<std::unique_ptr<GGUFFile>>
@@ -137,6 +147,8 @@ public:
     return buffer->getBufferIdentifier();
   }
   size_t fileSize() const { return buffer->getBufferSize(); }
+  /// Number of files the tensors come from (1 unless split).
+  size_t shardCount() const { return 1 + extraShards.size(); }
   /// The file's bytes (mapped or owned by this object).
   llvm::StringRef bytes() const { return buffer->getBuffer(); }
 
@@ -162,7 +174,12 @@ private:
   GGUFFile() = default;
   friend class GGUFParser;
 
+  /// Opens shards 2..N of a split model whose first file is parsed.
+  llvm::Error openShards(llvm::StringRef firstPath);
+
   std::unique_ptr<llvm::MemoryBuffer> buffer;
+  /// Shards 2..N of a split model (their tensors point into them).
+  std::vector<std::unique_ptr<GGUFFile>> extraShards;
   uint32_t fileVersion = 0;
   uint64_t dataAlignment = 32;
   uint64_t dataSectionOffset = 0;

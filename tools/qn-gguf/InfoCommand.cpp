@@ -1,6 +1,6 @@
 //===- InfoCommand.cpp - `qn-gguf info` -----------------------------------===//
 //
-//   qn-gguf info FILE [--json] [--max-array N] [--no-tensors]
+//   qn-gguf info FILE [--json] [--max-array N] [--no-tensors] [--single-file]
 //
 // Prints the header, every metadata key with its type and value (arrays
 // shortened to N elements) and the tensor table. With --json the same as one
@@ -32,6 +32,10 @@ cl::opt<unsigned> maxArray("max-array",
                            cl::init(8), cl::sub(infoCmd));
 cl::opt<bool> noTensors("no-tensors", cl::desc("omit the tensor table"),
                         cl::sub(infoCmd));
+cl::opt<bool> singleFile("single-file",
+                         cl::desc("read only this file, even if it is one "
+                                  "part of a split model"),
+                         cl::sub(infoCmd));
 
 json::Value toJson(const Value &v) {
   switch (v.type()) {
@@ -65,7 +69,8 @@ json::Value toJson(const Value &v) {
 }
 
 int runInfo() {
-  auto fileOr = GGUFFile::open(inputPath);
+  auto fileOr = singleFile ? GGUFFile::openSingleFile(inputPath)
+                           : GGUFFile::open(inputPath);
   if (!fileOr)
     return qn::gguftool::reportError("info", fileOr.takeError());
   const GGUFFile &file = **fileOr;
@@ -84,6 +89,7 @@ int runInfo() {
                                        {"type", getTypeName(t.type).str()},
                                        {"ne", std::move(ne)},
                                        {"offset", int64_t(t.offset)},
+                                       {"part", int64_t(t.shard)},
                                        {"nbytes", int64_t(t.nbytes)}});
       }
     json::Object root{{"file", inputPath.getValue()},
@@ -108,14 +114,21 @@ int runInfo() {
   for (const auto &kv : file.metadata())
     os << "  " << kv.first << " (" << getValueTypeName(kv.second.type())
        << ") = " << kv.second.toString(maxArray) << "\n";
-  os << "tensors: " << file.tensors().size() << "\n";
+  os << "tensors: " << file.tensors().size();
+  if (file.shardCount() > 1)
+    os << " in " << file.shardCount() << " files";
+  os << "\n";
   if (noTensors)
     return 0;
-  for (const TensorInfo &t : file.tensors())
+  for (const TensorInfo &t : file.tensors()) {
     os << "  " << left_justify(t.name, 34) << " "
        << left_justify(getTypeName(t.type), 7) << " "
        << left_justify(t.shapeString(), 20) << " offset " << t.offset << ", "
-       << t.nbytes << " bytes\n";
+       << t.nbytes << " bytes";
+    if (file.shardCount() > 1)
+      os << ", part " << t.shard + 1;
+    os << "\n";
+  }
   return 0;
 }
 

@@ -6,6 +6,7 @@
 //   qn-gguf to-split IN OUT               legacy ssm_in -> attn_qkv+attn_gate
 //   qn-gguf diff A B                      compare tensors (and metadata)
 //   qn-gguf requant IN OUT --type T       weight matrices in another format
+//   qn-gguf split IN PREFIX --parts N     gguf-split parts (open the first)
 //
 //===----------------------------------------------------------------------===//
 

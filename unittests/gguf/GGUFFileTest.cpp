@@ -12,6 +12,10 @@
 
 #include "gtest/gtest.h"
 
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+
+#include <cstdio>
 #include <cstring>
 #include <random>
 
@@ -360,6 +364,104 @@ TEST(GGUFFile, WriterRejectsInconsistentTensors) {
   llvm::Error dup = w.addTensorF32("x", {1}, {1.0f});
   EXPECT_TRUE(bool(dup));
   llvm::consumeError(std::move(dup));
+}
+
+/// Writes a 3-part split model (tensors t0..t5, two per part) into a fresh
+/// directory and returns the first part's path.
+std::string writeSplitModel(llvm::SmallString<128> &dir, int brokenPart = -1,
+                            const char *brokenWhat = "") {
+  EXPECT_FALSE(llvm::sys::fs::createUniqueDirectory("qn-split", dir));
+  std::string first;
+  for (int part = 0; part < 3; ++part) {
+    GGUFWriter w;
+    if (part == 0)
+      w.setValue("general.architecture", Value::makeString("test"));
+    uint64_t no = part;
+    if (part == brokenPart && llvm::StringRef(brokenWhat) == "no")
+      no = 0;
+    w.setValue("split.no", Value::makeUInt(ValueType::UInt16, no));
+    w.setValue("split.count", Value::makeUInt(ValueType::UInt16, 3));
+    w.setValue("split.tensors.count", Value::makeInt(ValueType::Int32, 6));
+    for (int i = 0; i < 2; ++i) {
+      int id = 2 * part + i;
+      if (part == brokenPart && llvm::StringRef(brokenWhat) == "dup" &&
+          i == 0)
+        id = 0;
+      EXPECT_FALSE(bool(w.addTensorF32("t" + std::to_string(id), {4},
+                                       iota(4, 10.0f * (2 * part + i)))));
+    }
+    char name[64];
+    std::snprintf(name, sizeof(name), "/m-%05d-of-%05d.gguf", part + 1, 3);
+    std::string path = (dir + name).str();
+    if (part == brokenPart && llvm::StringRef(brokenWhat) == "missing")
+      continue;
+    EXPECT_FALSE(bool(w.writeFile(path)));
+    if (part == 0)
+      first = path;
+  }
+  return first;
+}
+
+TEST(GGUFFile, OpensSplitModelsFromTheFirstPart) {
+  llvm::SmallString<128> dir;
+  std::string first = writeSplitModel(dir);
+  auto file = GGUFFile::open(first);
+  ASSERT_TRUE(bool(file)) << llvm::toString(file.takeError());
+  EXPECT_EQ((*file)->shardCount(), 3u);
+  EXPECT_EQ(*(*file)->getString("general.architecture"), "test");
+  ASSERT_EQ((*file)->tensors().size(), 6u);
+  for (int id = 0; id < 6; ++id) {
+    const TensorInfo *t = (*file)->findTensor("t" + std::to_string(id));
+    ASSERT_NE(t, nullptr) << id;
+    EXPECT_EQ(t->shard, static_cast<uint32_t>(id / 2));
+    float v[4];
+    std::memcpy(v, t->data, sizeof(v));
+    EXPECT_EQ(v[0], 10.0f * id);
+    EXPECT_EQ(v[3], 10.0f * id + 3);
+  }
+  // A later part alone: refused by open, readable by openSingleFile.
+  std::string second = dir.str().str() + "/m-00002-of-00003.gguf";
+  auto part = GGUFFile::open(second);
+  ASSERT_FALSE(bool(part));
+  EXPECT_NE(llvm::toString(part.takeError()).find("this is part 2 of a 3-part"),
+            std::string::npos);
+  auto single = GGUFFile::openSingleFile(second);
+  ASSERT_TRUE(bool(single)) << llvm::toString(single.takeError());
+  EXPECT_EQ((*single)->tensors().size(), 2u);
+  llvm::sys::fs::remove_directories(dir);
+}
+
+TEST(GGUFFile, BrokenSplitModelsAreErrors) {
+  struct Case {
+    int part;
+    const char *what;
+    const char *needle;
+  } cases[] = {
+      {2, "missing", "split model part 3 of 3: "},
+      {1, "no", "has split.no 0 / split.count 3, expected 1 / 3"},
+      {2, "dup", "tensor 't0' is also in an earlier part"},
+  };
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.what);
+    llvm::SmallString<128> dir;
+    std::string first = writeSplitModel(dir, c.part, c.what);
+    auto file = GGUFFile::open(first);
+    ASSERT_FALSE(bool(file));
+    std::string msg = llvm::toString(file.takeError());
+    EXPECT_NE(msg.find(c.needle), std::string::npos) << msg;
+    llvm::sys::fs::remove_directories(dir);
+  }
+  // A first part whose name does not follow the convention.
+  llvm::SmallString<128> dir;
+  std::string first = writeSplitModel(dir);
+  std::string renamed = dir.str().str() + "/model.gguf";
+  ASSERT_FALSE(llvm::sys::fs::rename(first, renamed));
+  auto file = GGUFFile::open(renamed);
+  ASSERT_FALSE(bool(file));
+  EXPECT_NE(llvm::toString(file.takeError())
+                .find("does not end in '-00001-of-00003.gguf'"),
+            std::string::npos);
+  llvm::sys::fs::remove_directories(dir);
 }
 
 TEST(GGUFFile, OpenMissingFileNamesThePath) {
