@@ -122,6 +122,13 @@ llvm::Expected<std::unique_ptr<Model>> Model::open(llvm::StringRef path) {
     w.ssmBA = view(l.ssmBA);
     w.ssmOut = view(l.ssmOut);
     w.ssmConv1d = floats(l.ssmConv1d);
+    if (!w.ssmConv1d.empty()) {
+      const int64_t Kc = hp.convKernel, Cc = hp.convChannels();
+      w.ssmConv1dT.resize(w.ssmConv1d.size());
+      for (int64_t ch = 0; ch < Cc; ++ch)
+        for (int64_t i = 0; i < Kc; ++i)
+          w.ssmConv1dT[i * Cc + ch] = w.ssmConv1d[ch * Kc + i];
+    }
     w.ssmDt = floats(l.ssmDt);
     w.ssmA = floats(l.ssmA);
     w.ssmNorm = floats(l.ssmNorm);

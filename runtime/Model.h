@@ -33,6 +33,8 @@ struct LayerWeights {
   // Gated DeltaNet (spec §3.2). Either ssmIn (legacy) or attnQKV + attnGate.
   WeightView ssmIn, attnQKV, attnGate, ssmBA, ssmOut;
   std::vector<float> ssmConv1d, ssmDt, ssmA, ssmNorm;
+  /// ssm_conv1d transposed to [Kc x Cc] for the token-major conv.
+  std::vector<float> ssmConv1dT;
   // MoE (spec §3.4). Expert tensors: one view of `rows` x `cols` per expert,
   // see expertView().
   WeightView ffnRouter, ffnGateExps, ffnUpExps, ffnDownExps;

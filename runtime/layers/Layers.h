@@ -13,6 +13,7 @@
 #include "runtime/Dump.h"
 #include "runtime/Model.h"
 #include "runtime/ops/Attention.h"
+#include "runtime/ops/DeltaNetHead.h"
 
 #include <cstdint>
 #include <vector>
@@ -39,7 +40,7 @@ struct SequenceSlot {
 /// Scratch for one ubatch of at most `maxTokens` tokens.
 struct Workspace {
   int64_t maxTokens = 0;
-  std::vector<float> proj, u, z, y, baRaw, g, beta, o, deltaScratch;
+  std::vector<float> proj, u, z, y, baRaw, g, beta, o, deltaScratch, convWindow;
   std::vector<float> q, k, v, gate, att, attScratch, kf, vf;
   int64_t nThreads = 1;
   std::vector<float> routerLogits, probs, weights, xe, eg, eu, ed, routed,
@@ -61,6 +62,8 @@ struct LayerContext {
   ThreadPool *pool;
   const Dumper &dump;
   KVType kvType;
+  /// Which delta-rule algorithm runs (ContextParams::deltaMode).
+  DeltaMode deltaMode = DeltaMode::Auto;
 };
 
 /// Gated DeltaNet mixer (spec §3.2) over T tokens, advancing the slot's conv

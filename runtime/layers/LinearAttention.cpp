@@ -5,7 +5,7 @@
 #include "runtime/ThreadPool.h"
 #include "runtime/ops/Activations.h"
 #include "runtime/ops/Conv.h"
-#include "runtime/ops/DeltaNet.h"
+#include "runtime/ops/DeltaNetHead.h"
 #include "runtime/ops/Norms.h"
 
 namespace qn::runtime {
@@ -59,8 +59,8 @@ void linearAttention(LayerContext &c, const float *x, int64_t T, float *out) {
   c.dump("g_in-" + llvm::Twine(il), ws.g.data(), T * Hv);
 
   // 3. Causal conv over the channels with the carried window, then SiLU.
-  causalConv1d(u, T, Cc, hp.convKernel, w.ssmConv1d.data(),
-               c.slot.conv[il].data(), y);
+  causalConv1dTokenMajor(u, T, Cc, hp.convKernel, w.ssmConv1dT.data(),
+                         c.slot.conv[il].data(), ws.convWindow.data(), y);
   for (int64_t i = 0; i < T * Cc; ++i)
     y[i] = silu(y[i]);
   c.dump("conv_output_silu-" + llvm::Twine(il), y, T * Cc);
@@ -77,20 +77,22 @@ void linearAttention(LayerContext &c, const float *x, int64_t T, float *out) {
   c.dump.strided("k_fused-" + llvm::Twine(il), y + Ck, T, Ck, Cc);
 
   // 5. The delta rule, one value head at a time (heads are independent);
-  // v-head h reads q/k head h / (Hv/Hk).
+  // v-head h reads q/k head h / (Hv/Hk). The algorithm (recurrent, chunked
+  // or fused: the same function) comes from the delta mode and T.
   const int64_t r = Hv / Hk;
   float *state = c.slot.delta[il].data();
+  const DeltaImpl impl = chooseDeltaImpl(c.deltaMode, T, dk, dv);
   auto runHeads = [&](int64_t h0, int64_t h1) {
     for (int64_t h = h0; h < h1; ++h) {
       const int64_t kh = h / r;
-      float *M = state + h * dk * dv;
-      for (int64_t t = 0; t < T; ++t) {
-        const float *row = y + t * Cc;
-        gatedDeltaStep(
-            M, row + kh * dk, row + Ck + kh * dk, row + 2 * Ck + h * dv,
-            ws.g[t * Hv + h], ws.beta[t * Hv + h], dk, dv,
-            ws.o.data() + t * Cv + h * dv, ws.deltaScratch.data() + h * dv);
-      }
+      DeltaHeadArgs a;
+      a.T = T, a.dk = dk, a.dv = dv;
+      a.q = y + kh * dk, a.k = y + Ck + kh * dk, a.qkStride = Cc;
+      a.v = y + 2 * Ck + h * dv, a.vStride = Cc;
+      a.g = ws.g.data() + h, a.beta = ws.beta.data() + h, a.gStride = Hv;
+      a.M = state + h * dk * dv;
+      a.out = ws.o.data() + h * dv, a.outStride = Cv;
+      runDeltaHead(impl, a);
     }
   };
   if (c.pool)

@@ -34,6 +34,7 @@ void Workspace::allocate(const gguf::Qwen3NextHParams &hp, int64_t T,
   size(beta, T * Hv);
   size(o, T * Cv);
   size(deltaScratch, Hv * dv);
+  size(convWindow, (hp.convKernel - 1) * Cc);
   size(q, T * qDim);
   size(k, T * kvDim);
   size(v, T * kvDim);

@@ -20,6 +20,13 @@ namespace qn::runtime {
 void causalConv1d(const float *u, int64_t T, int64_t C, int64_t Kc,
                   const float *w, float *state, float *y);
 
+/// The same result, token-major: `wT` is the kernel transposed to [Kc x C]
+/// (wT[i*C + c] = w[c*Kc + i]) so the inner loop runs over contiguous
+/// channels and vectorises. `window` is scratch for (Kc-1) * C floats.
+void causalConv1dTokenMajor(const float *u, int64_t T, int64_t C, int64_t Kc,
+                            const float *wT, float *state, float *window,
+                            float *y);
+
 } // namespace qn::runtime
 
 #endif // QN_RUNTIME_OPS_CONV_H

@@ -288,3 +288,31 @@ TEST(OpsTest, AttendGroupMatchesReferenceOverCache) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(OpsTest, TokenMajorConvMatchesReference) {
+  std::mt19937 rng(8);
+  const int64_t C = 37, Kc = 4, nState = Kc - 1;
+  auto w = randomVector(Kc * C, rng);
+  std::vector<float> wT(Kc * C);
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t i = 0; i < Kc; ++i)
+      wT[i * C + c] = w[c * Kc + i];
+  auto stateRef = randomVector(nState * C, rng);
+  auto stateFast = stateRef;
+  std::vector<float> window(nState * C);
+  // Calls shorter and longer than the window, one after another.
+  for (int64_t T : {1, 2, 7, 1, 5}) {
+    auto u = randomVector(T * C, rng);
+    std::vector<float> yRef(T * C), yFast(T * C);
+    causalConv1d(u.data(), T, C, Kc, w.data(), stateRef.data(), yRef.data());
+    causalConv1dTokenMajor(u.data(), T, C, Kc, wT.data(), stateFast.data(),
+                           window.data(), yFast.data());
+    for (int64_t i = 0; i < T * C; ++i)
+      EXPECT_NEAR(yFast[i], yRef[i], 1e-5) << "T " << T << " i " << i;
+    EXPECT_EQ(stateFast, stateRef) << "T " << T;
+  }
+}
+
+} // namespace
