@@ -97,6 +97,7 @@ def QN_ScaleOp : QN_Op<"scale", [Pure, SameOperandsAndResultType]> {
   let arguments = (ins QN_FloatTensor:$input, F32Attr:$factor);
   let results = (outs QN_FloatTensor:$result);
   let assemblyFormat = "$input `,` $factor attr-dict `:` type($input)";
+  let hasFolder = 1;
 }
 
 def QN_ConvertOp : QN_Op<"convert", [Pure]> {
@@ -116,6 +117,7 @@ def QN_ConvertOp : QN_Op<"convert", [Pure]> {
   let results = (outs QN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -142,6 +144,7 @@ def QN_RepeatOp : QN_Op<"repeat", [Pure, InferTypeOpAdaptor]> {
   let arguments = (ins QN_FloatTensor:$input, DenseI64ArrayAttr:$multiples);
   let results = (outs QN_FloatTensor:$result);
   let assemblyFormat = "$input `,` $multiples attr-dict `:` type($input)";
+  let hasFolder = 1;
 }
 
 def QN_ReshapeOp : QN_Op<"reshape", [Pure]> {
@@ -162,6 +165,7 @@ def QN_ReshapeOp : QN_Op<"reshape", [Pure]> {
   let results = (outs QN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def QN_PermuteOp : QN_Op<"permute", [Pure, InferTypeOpAdaptor]> {
@@ -181,6 +185,7 @@ def QN_PermuteOp : QN_Op<"permute", [Pure, InferTypeOpAdaptor]> {
   let arguments = (ins QN_FloatTensor:$input, DenseI64ArrayAttr:$permutation);
   let results = (outs QN_FloatTensor:$result);
   let assemblyFormat = "$input `,` $permutation attr-dict `:` type($input)";
+  let hasFolder = 1;
 }
 
 def QN_SliceOp : QN_Op<"slice", [Pure, InferTypeOpAdaptor]> {
@@ -204,6 +209,7 @@ def QN_SliceOp : QN_Op<"slice", [Pure, InferTypeOpAdaptor]> {
   let results = (outs QN_FloatTensor:$result);
   let assemblyFormat =
       "$input $offsets $sizes $strides attr-dict `:` type($input)";
+  let hasFolder = 1;
 }
 
 def QN_ConcatOp : QN_Op<"concat", [Pure, InferTypeOpAdaptor]> {
@@ -245,6 +251,7 @@ def QN_PadOp : QN_Op<"pad", [Pure, InferTypeOpAdaptor]> {
   let results = (outs QN_FloatTensor:$result);
   let assemblyFormat =
       "$input `low` $low `high` $high attr-dict `:` type($input)";
+  let hasFolder = 1;
 }
 
 def QN_PadToMultipleOp : QN_Op<"pad_to_multiple", [Pure, InferTypeOpAdaptor]> {
@@ -267,6 +274,7 @@ def QN_PadToMultipleOp : QN_Op<"pad_to_multiple", [Pure, InferTypeOpAdaptor]> {
   let results = (outs QN_FloatTensor:$result);
   let assemblyFormat = "$input `along` $dim `multiple` $multiple attr-dict `:` "
                        "type($input)";
+  let hasFolder = 1;
 }
 
 def QN_CropOp : QN_Op<"crop", [Pure, InferTypeOpAdaptor]> {
@@ -291,6 +299,7 @@ def QN_CropOp : QN_Op<"crop", [Pure, InferTypeOpAdaptor]> {
   let results = (outs QN_FloatTensor:$result);
   let assemblyFormat = "$input `to` $like `along` $dim attr-dict `:` "
                        "type($input) `,` type($like)";
+  let hasFolder = 1;
 }
 
 def QN_GatherOp : QN_Op<"gather", [Pure, InferTypeOpAdaptor]> {
