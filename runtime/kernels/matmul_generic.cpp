@@ -19,7 +19,7 @@ using DequantFn = void (*)(const uint8_t *src, int64_t n, float *dst);
 static DequantFn dequantizerFor(gguf::GGMLType) { return nullptr; }
 
 using FusedRowFn = void (*)(const uint8_t *row, int64_t cols, const float *x,
-                            int64_t xs, float *out);
+                            int64_t xs, const float *xsum, float *out);
 constexpr int FusedMaxTokens = 4;
 // No fused decode kernels: decode goes through the dequantized tile too.
 static FusedRowFn fusedRowFor(gguf::GGMLType, int64_t) { return nullptr; }
