@@ -266,6 +266,10 @@ llvm::Error GGUFParser::readTensorInfo(uint64_t index, TensorInfo &info) {
                               what, info.ne[0], typeInfo->name,
                               typeInfo->blockSize)
                     .str());
+  if (static_cast<uint64_t>(info.ne[0] / typeInfo->blockSize) >
+      std::numeric_limits<uint64_t>::max() /
+          static_cast<uint64_t>(typeInfo->blockBytes))
+    return fail(what + ": shape " + info.shapeString() + " is too large");
   uint64_t rowSize = rowBytes(info.type, info.ne[0]);
   if (rows != 0 && rowSize > std::numeric_limits<uint64_t>::max() /
                                  static_cast<uint64_t>(rows))
@@ -373,6 +377,11 @@ llvm::Error GGUFParser::parse() {
 }
 
 int64_t TensorInfo::numElements() const {
+  // Any zero dim first: {2^40, 2^40, 0} is empty, and multiplying in order
+  // would overflow before reaching the zero.
+  for (int64_t d : ne)
+    if (d == 0)
+      return 0;
   int64_t n = 1;
   for (int64_t d : ne)
     n *= d;

@@ -334,6 +334,13 @@ TEST(GGUFFile, RejectsBadTensorInfo) {
   expectParseError(
       oneTensor(4, {1ll << 20, 1ll << 20, 1ll << 20, 1ll << 20}, 0, 0, 32),
       "too large");
+  // One huge row: its byte size alone overflows 64 bits (f64, 8 bytes each).
+  expectParseError(oneTensor(2, {1ll << 62, 1}, 28, 0, 32), "too large");
+  // Empty tensors are fine, however large the other dims.
+  auto empty = parse(oneTensor(3, {1ll << 40, 1ll << 40, 0}, 28, 0, 0));
+  ASSERT_TRUE(bool(empty)) << llvm::toString(empty.takeError());
+  EXPECT_EQ((*empty)->findTensor("w")->numElements(), 0);
+  EXPECT_EQ((*empty)->findTensor("w")->nbytes, 0u);
   Bytes dup;
   dup.header(2, 0);
   for (int i = 0; i < 2; ++i)
@@ -384,8 +391,7 @@ std::string writeSplitModel(llvm::SmallString<128> &dir, int brokenPart = -1,
     w.setValue("split.tensors.count", Value::makeInt(ValueType::Int32, 6));
     for (int i = 0; i < 2; ++i) {
       int id = 2 * part + i;
-      if (part == brokenPart && llvm::StringRef(brokenWhat) == "dup" &&
-          i == 0)
+      if (part == brokenPart && llvm::StringRef(brokenWhat) == "dup" && i == 0)
         id = 0;
       EXPECT_FALSE(bool(w.addTensorF32("t" + std::to_string(id), {4},
                                        iota(4, 10.0f * (2 * part + i)))));
