@@ -413,3 +413,21 @@ func.func @crop_rank(%a: tensor<64x8xf32>, %b: tensor<10xf32>) {
   %0 = qn.crop %a to %b along 0 : tensor<64x8xf32>, tensor<10xf32>
   return
 }
+
+// -----
+
+// Tests that transfer only knows the cpu and cuda backends.
+func.func @transfer_backend(%h: tensor<4xf32>) {
+  // expected-error@+1 {{'qn.transfer' op attribute 'to' failed to satisfy constraint: string attribute backend name "cpu" or "cuda"}}
+  %0 = qn.transfer %h to "tpu" : tensor<4xf32>
+  return
+}
+
+// -----
+
+// Tests that transfer keeps the type.
+func.func @transfer_type(%h: tensor<4xf32>) {
+  // expected-error@+1 {{'qn.transfer' op requires the same type for all operands and results}}
+  %0 = "qn.transfer"(%h) <{to = "cuda"}> : (tensor<4xf32>) -> tensor<4xf16>
+  return
+}

@@ -137,3 +137,15 @@ func.func @pad_crop(%q: tensor<?x4x128xf32>, %s: tensor<100x4xf32>) {
   %4 = qn.add %3, %s : tensor<100x4xf32>, tensor<100x4xf32>
   return
 }
+
+// -----
+
+// Tests transfer (inserted by qn-assign-backends) on tensors and weights.
+// CHECK-LABEL: func.func @transfer
+func.func @transfer(%h: tensor<?x64xf32>, %w: !qn.qweight<q8_0, 4x32>) {
+  // CHECK: qn.transfer %{{.*}} to "cuda" : tensor<?x64xf32>
+  %0 = qn.transfer %h to "cuda" : tensor<?x64xf32>
+  // CHECK: qn.transfer %{{.*}} to "cpu" : !qn.qweight<q8_0, 4x32>
+  %1 = qn.transfer %w to "cpu" : !qn.qweight<q8_0, 4x32>
+  return
+}
