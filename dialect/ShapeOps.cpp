@@ -12,6 +12,16 @@ using namespace qn;
 
 static bool isDyn(int64_t d) { return ShapedType::isDynamic(d); }
 
+// Dimension sizes computed from attributes must stay far from int64 overflow
+// (and from kDynamic); 2^48 elements per dimension is plenty.
+static constexpr int64_t kMaxDim = int64_t(1) << 48;
+static LogicalResult checkSize(std::optional<Location> loc, double size) {
+  if (size <= static_cast<double>(kMaxDim))
+    return success();
+  return emitOptionalError(loc, "result dimension of ", size,
+                           " elements is too large");
+}
+
 LogicalResult RepeatOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
@@ -26,6 +36,8 @@ LogicalResult RepeatOp::inferReturnTypes(MLIRContext *,
   for (auto [d, m] : llvm::zip(in.getShape(), multiples)) {
     if (m < 1)
       return emitOptionalError(loc, "multiples must be at least 1, got ", m);
+    if (!isDyn(d) && failed(checkSize(loc, double(d) * double(m))))
+      return failure();
     shape.push_back(isDyn(d) ? ShapedType::kDynamic : d * m);
   }
   results.push_back(RankedTensorType::get(shape, in.getElementType()));
@@ -149,6 +161,8 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
     for (int64_t d = 0; d < rank; ++d) {
       int64_t a = shape[d], b = t.getDimSize(d);
       if (d == dim) {
+        if (!isDyn(a) && !isDyn(b) && failed(checkSize(loc, double(a) + b)))
+          return failure();
         shape[d] = isDyn(a) || isDyn(b) ? ShapedType::kDynamic : a + b;
         continue;
       }
@@ -180,6 +194,9 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *,
       return emitOptionalError(loc, "padding amounts must be >= 0, got low ",
                                low[d], " high ", high[d], " in dimension ", d);
     int64_t size = in.getDimSize(d);
+    if (failed(checkSize(loc, double(low[d]) + double(high[d]) +
+                                  (isDyn(size) ? 0.0 : double(size)))))
+      return failure();
     shape.push_back(isDyn(size) ? size : size + low[d] + high[d]);
   }
   results.push_back(RankedTensorType::get(shape, in.getElementType()));
@@ -213,6 +230,8 @@ PadToMultipleOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
     return failure();
   if (multiple < 1)
     return emitOptionalError(loc, "multiple must be >= 1, got ", multiple);
+  if (failed(checkSize(loc, double(multiple))))
+    return failure();
   SmallVector<int64_t> shape(in.getShape());
   if (!isDyn(shape[dim]))
     shape[dim] = (shape[dim] + multiple - 1) / multiple * multiple;

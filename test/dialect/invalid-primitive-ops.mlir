@@ -431,3 +431,21 @@ func.func @transfer_type(%h: tensor<4xf32>) {
   %0 = "qn.transfer"(%h) <{to = "cuda"}> : (tensor<4xf32>) -> tensor<4xf16>
   return
 }
+
+// -----
+
+// Tests that sizes computed from attributes cannot overflow.
+func.func @repeat_overflow(%a: tensor<4x8xf32>) {
+  // expected-error@+1 {{result dimension of 1.844674e+19 elements is too large}}
+  %0 = qn.repeat %a, [4611686018427387904, 1] : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that padding cannot overflow a dimension.
+func.func @pad_overflow(%a: tensor<4x8xf32>) {
+  // expected-error@+1 {{is too large}}
+  %0 = qn.pad %a low [0, 9223372036854775807] high [0, 9223372036854775807] : tensor<4x8xf32>
+  return
+}
