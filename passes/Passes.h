@@ -16,6 +16,11 @@ namespace qn {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
+/// Adds the passes of `qn-cpu-pipeline` to `pm` (passes/Pipelines.cpp).
+void buildCpuPipeline(mlir::OpPassManager &pm);
+/// Registers the named pipelines (`qn-cpu-pipeline`) with the pass registry.
+void registerQNPipelines();
+
 } // namespace qn
 
 #endif // QN_PASSES_PASSES_H

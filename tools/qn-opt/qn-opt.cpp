@@ -1,13 +1,15 @@
 //===- qn-opt.cpp - the qn optimizer driver ---------------------*- C++ -*-===//
 //
 // mlir-opt for the qn dialect: parses qn IR, runs qn passes, prints IR.
-// Registers only the dialects qn IR uses (qn, func, arith, tensor).
+// Registers only the dialects qn IR uses: qn, func, arith and tensor for
+// constants, scf for the chunk loop of decomposed delta nets.
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialect/QNDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -16,9 +18,11 @@
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  registry.insert<qn::QNDialect, mlir::func::FuncDialect,
-                  mlir::arith::ArithDialect, mlir::tensor::TensorDialect>();
+  registry
+      .insert<qn::QNDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
+              mlir::scf::SCFDialect, mlir::tensor::TensorDialect>();
   qn::registerQNPasses();
+  qn::registerQNPipelines();
   // Generic clean-ups that pipelines combine with qn passes.
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
