@@ -134,3 +134,24 @@ void ThreadPool::parallelFor(int64_t n,
       fn(begin, end);
   });
 }
+
+void ThreadPool::parallelForChunks(
+    int64_t n, int64_t chunk, llvm::function_ref<void(int64_t, int64_t)> fn) {
+  if (n <= 0)
+    return;
+  chunk = std::max<int64_t>(chunk, 1);
+  const int64_t chunks = (n + chunk - 1) / chunk;
+  if (chunks == 1 || NumThreads == 1 || InsidePoolWork) {
+    fn(0, n);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  runOnAll([&](unsigned, unsigned) {
+    for (;;) {
+      int64_t k = next.fetch_add(1, std::memory_order_relaxed);
+      if (k >= chunks)
+        return;
+      fn(k * chunk, std::min(n, (k + 1) * chunk));
+    }
+  });
+}

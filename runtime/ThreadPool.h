@@ -43,6 +43,14 @@ public:
   void parallelFor(int64_t n, llvm::function_ref<void(int64_t, int64_t)> fn,
                    int64_t grain = 1);
 
+  /// Calls fn(begin, end) on the chunks [k*chunk, min(n, (k+1)*chunk)) of
+  /// [0, n), each exactly once, handed out to the threads as they ask for
+  /// them. Where one thread is slowed down (another process on its core),
+  /// the others take over its share; the chunks stay contiguous enough for
+  /// the hardware prefetcher. Same nesting rule as parallelFor.
+  void parallelForChunks(int64_t n, int64_t chunk,
+                         llvm::function_ref<void(int64_t, int64_t)> fn);
+
   /// Calls fn(threadIndex, numThreads) once on every thread of the pool.
   void runOnAll(llvm::function_ref<void(unsigned, unsigned)> fn);
 

@@ -42,6 +42,49 @@ TEST(ThreadPool, ParallelForCoversEachIndexOnce) {
   }
 }
 
+TEST(ThreadPool, ChunksCoverEachIndexOnce) {
+  for (unsigned threads : {1u, 2u, 3u}) {
+    ThreadPool pool(threads);
+    for (int64_t n : {1, 5, 64, 1001})
+      for (int64_t chunk : {1, 7, 64, 5000}) {
+        std::vector<std::atomic<int>> hits(n);
+        std::atomic<int> badChunk{0};
+        pool.parallelForChunks(n, chunk, [&](int64_t begin, int64_t end) {
+          // Every call is one whole chunk (the last may be short).
+          if (begin % chunk != 0 || (end - begin != chunk && end != n))
+            badChunk.fetch_add(1);
+          for (int64_t i = begin; i < end; ++i)
+            hits[i].fetch_add(1);
+        });
+        EXPECT_EQ(badChunk.load(), 0);
+        for (int64_t i = 0; i < n; ++i)
+          ASSERT_EQ(hits[i].load(), 1)
+              << "index " << i << " n " << n << " chunk " << chunk;
+      }
+  }
+}
+
+TEST(ThreadPool, ChunksMoveToTheFreeThread) {
+  // A thread stuck in its first chunk does not hold back the rest: the
+  // other thread takes them all.
+  ThreadPool pool(2);
+  std::atomic<int> done{0};
+  std::vector<std::thread::id> owner(10);
+  pool.parallelForChunks(10, 1, [&](int64_t begin, int64_t) {
+    owner[begin] = std::this_thread::get_id();
+    if (begin == 0) {
+      while (done.load() < 9)
+        std::this_thread::yield();
+    } else {
+      done.fetch_add(1);
+    }
+  });
+  EXPECT_EQ(done.load(), 9);
+  // Chunk 0's thread did nothing else.
+  for (int i = 1; i < 10; ++i)
+    EXPECT_NE(owner[i], owner[0]);
+}
+
 TEST(ThreadPool, RangesStartOnGrainBoundaries) {
   ThreadPool pool(3);
   std::atomic<int> bad{0};
