@@ -40,7 +40,7 @@ std::string qn::tokenizer::formatQwenChat(llvm::ArrayRef<ChatMessage> messages,
   size_t lastQuery = messages.empty() ? 0 : messages.size() - 1;
   for (size_t i = messages.size(); i > 0; --i) {
     const ChatMessage &m = messages[i - 1];
-    if (m.role != "system" && m.role != "assistant") {
+    if (m.role == "user") {
       lastQuery = i - 1;
       break;
     }

@@ -27,7 +27,7 @@
 namespace qn::tokenizer {
 
 struct ChatMessage {
-  std::string role; ///< "system", "user", "assistant" (others as "user")
+  std::string role; ///< "system", "user", "assistant" (others: as "user")
   std::string content;
 };
 

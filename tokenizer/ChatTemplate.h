@@ -1,0 +1,61 @@
+//===- ChatTemplate.h - the Jinja subset of chat templates ------*- C++ -*-===//
+//
+// GGUFs carry their model's chat template (`tokenizer.chat_template`), a
+// Jinja2 program over `messages`, `add_generation_prompt` and friends, as
+// HF's apply_chat_template runs it (trim_blocks and lstrip_blocks on). This
+// interprets the subset chat templates use:
+//   {{ expr }}, {% if/elif/else %}, {% for x in xs %} (loop.index0, index,
+//   first, last, length), {% set x = ... %} / {% set ns.attr = ... %},
+//   {# comments #}, whitespace control with '-';
+//   literals (strings, numbers, true/false/none, lists, dicts), attribute
+//   and subscript access, slices ([::-1]), + - * / % ~, comparisons, in,
+//   and/or/not, `x if c else y`, tests (defined, none, string, number,
+//   mapping, iterable, true, false), filters (length, tojson, trim, upper,
+//   lower, string, join, first, last, default), string methods (strip,
+//   lstrip, rstrip, split, startswith, endswith, upper, lower, replace),
+//   namespace(...), raise_exception(...).
+// Anything else is a parse error naming the line, so an unsupported
+// template is reported, never rendered wrongly in silence.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QN_TOKENIZER_CHATTEMPLATE_H
+#define QN_TOKENIZER_CHATTEMPLATE_H
+
+#include "tokenizer/ChatFormat.h"
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
+
+namespace qn::tokenizer {
+
+namespace jinja {
+struct Node;
+} // namespace jinja
+
+class ChatTemplate {
+public:
+  static llvm::Expected<ChatTemplate> parse(llvm::StringRef source);
+
+  /// Renders `messages` (each a {role, content} mapping). `enable_thinking`
+  /// is defined only when options.enableThinking is set; `bos_token` and
+  /// `eos_token` are the given texts; `tools` is undefined.
+  llvm::Expected<std::string> apply(llvm::ArrayRef<ChatMessage> messages,
+                                    const ChatOptions &options,
+                                    llvm::StringRef bosToken = "",
+                                    llvm::StringRef eosToken = "") const;
+
+  ChatTemplate(ChatTemplate &&) noexcept;
+  ChatTemplate &operator=(ChatTemplate &&) noexcept;
+  ~ChatTemplate();
+
+private:
+  ChatTemplate();
+  std::unique_ptr<jinja::Node> root;
+};
+
+} // namespace qn::tokenizer
+
+#endif // QN_TOKENIZER_CHATTEMPLATE_H
