@@ -220,6 +220,7 @@ void Context::forward(llvm::ArrayRef<BatchToken> batch,
     const LayerWeights &w = model.layers()[il];
     LayerContext lc{model,         w, il, slot, *ws, cparams.pool, dump,
                     cparams.kvType};
+    lc.deltaMode = cparams.deltaMode;
     rmsNormRows(h, w.attnNorm.data(), T, D, eps, x);
     dump("attn_norm-" + llvm::Twine(il), x, T * D);
     if (w.recurrent)

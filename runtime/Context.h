@@ -14,6 +14,7 @@
 
 #include "runtime/Model.h"
 #include "runtime/ops/Attention.h"
+#include "runtime/ops/DeltaNetHead.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
@@ -39,6 +40,8 @@ struct ContextParams {
   ThreadPool *pool = nullptr;
   /// Non-empty: write named intermediates there (see Dump.h).
   std::string dumpDir;
+  /// Delta-rule algorithm per ubatch (docs/delta-path.md).
+  DeltaMode deltaMode = DeltaMode::Auto;
 };
 
 struct BatchToken {

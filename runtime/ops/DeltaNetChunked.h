@@ -4,7 +4,7 @@
 // Spec §4.1 for one value head: tokens in chunks of kDeltaChunk, each chunk
 // turned into small dense products (decay mask Gamma, L, A, the unit
 // lower-triangular solve for U and W) plus three products with the running
-// state. Same function as the recurrent form.
+// state. Same function as the recurrent form. Body: DeltaNetKernels.inc.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,15 +12,13 @@
 #define QN_RUNTIME_OPS_DELTANETCHUNKED_H
 
 #include "runtime/ops/DeltaNetHead.h"
+#include "runtime/ops/DeltaNetKernels.h"
 
 namespace qn::runtime {
 
-/// Chunk size C of the chunked form (spec §4.1, ggml's 64).
-constexpr int64_t kDeltaChunk = 64;
-
 /// The chunked form over a.T tokens (any T >= 1; the last chunk is padded
 /// with zero rows, which contribute nothing).
-void deltaHeadChunked(const DeltaHeadArgs &a);
+void deltaHeadChunked(const DeltaHeadArgs &a, DeltaIsa isa = DeltaIsa::Auto);
 
 } // namespace qn::runtime
 

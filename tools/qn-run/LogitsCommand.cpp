@@ -1,7 +1,8 @@
 //===- LogitsCommand.cpp - `qn-run logits`: logits of every position -----===//
 //
 //   qn-run logits -m MODEL (--tokens 1,2,3 | --tokens-file F) [--ubatch N]
-//                 [-t N] [-c N] [--kv f16|f32] [--dump-dir DIR] --out FILE
+//                 [-t N] [-c N] [--kv f16|f32] [--dump-dir DIR]
+//                 [--delta-mode 0|1|2|auto] --out FILE
 //
 // Runs one fresh sequence (positions 0..n-1) and writes the logits after
 // every token as float32 little-endian, row-major [n_tokens x n_vocab]: the
@@ -52,6 +53,11 @@ cl::opt<std::string> dumpDir("dump-dir",
                              cl::desc("write named intermediates here"),
                              cl::value_desc("dir"), cl::sub(logitsCmd),
                              cl::cat(logitsCat));
+cl::opt<std::string>
+    deltaModeArg("delta-mode",
+                 cl::desc("delta-rule algorithm: 0 (chunked prefill), 1 "
+                          "(fused prefill), 2 (fused always) or auto"),
+                 cl::init("auto"), cl::sub(logitsCmd), cl::cat(logitsCat));
 
 int runLogits() {
   const char *cmd = "logits";
@@ -68,6 +74,9 @@ int runLogits() {
   auto kv = run::parseKVType(kvType);
   if (!kv)
     return run::fail(cmd, kv.takeError());
+  auto deltaMode = runtime::parseDeltaMode(deltaModeArg);
+  if (!deltaMode)
+    return run::fail(cmd, deltaMode.takeError());
 
   auto tokens = tokensFile.empty() ? run::parseTokenList(tokensArg)
                                    : run::readTokenFile(tokensFile);
@@ -107,6 +116,7 @@ int runLogits() {
   params.kvType = *kv;
   params.pool = &pool;
   params.dumpDir = dumpDir;
+  params.deltaMode = *deltaMode;
   auto ctx = runtime::Context::create(**model, params);
   if (!ctx)
     return run::fail(cmd, ctx.takeError());
