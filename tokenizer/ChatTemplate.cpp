@@ -324,7 +324,20 @@ llvm::Error Evaluator::render(const Node &node, std::string &out) {
                                       : llvm::Error::success();
     for (size_t k = 0; k < items.size(); ++k) {
       Value scope = Value::newMap();
-      scope.set(node.var, items[k]);
+      if (node.var.find(',') == std::string::npos) {
+        scope.set(node.var, items[k]);
+      } else { // unpack a pair (or longer list) into the names
+        llvm::SmallVector<StringRef, 4> names;
+        StringRef(node.var).split(names, ',');
+        if (items[k].kind != Value::Kind::List ||
+            items[k].list->size() != names.size())
+          return evalError(node.line,
+                           llvm::formatv("cannot unpack a {0} into {1} names",
+                                         kindName(items[k]), names.size())
+                               .str());
+        for (size_t n = 0; n < names.size(); ++n)
+          scope.set(names[n], (*items[k].list)[n]);
+      }
       Value loop = Value::newMap();
       int64_t n = static_cast<int64_t>(items.size());
       int64_t idx = static_cast<int64_t>(k);
@@ -734,6 +747,8 @@ llvm::Expected<Value> Evaluator::filter(const Expr &e) {
     return evalError(e.line,
                      llvm::Twine("a ") + kindName(*v) + " has no length");
   }
+  if (name == "items" && v->kind == Value::Kind::Map)
+    return method(*v, "items", {}, e.line);
   if (name == "tojson")
     return Value::string(v->json());
   if (name == "string")

@@ -4,14 +4,15 @@
 // Jinja2 program over `messages`, `add_generation_prompt` and friends, as
 // HF's apply_chat_template runs it (trim_blocks and lstrip_blocks on). This
 // interprets the subset chat templates use:
-//   {{ expr }}, {% if/elif/else %}, {% for x in xs %} (loop.index0, index,
-//   first, last, length), {% set x = ... %} / {% set ns.attr = ... %},
+//   {{ expr }}, {% if/elif/else %}, {% for x in xs %} and {% for k, v in
+//   m | items %} (loop.index0, index, first, last, length, ...),
+//   {% set x = ... %} / {% set ns.attr = ... %},
 //   {# comments #}, whitespace control with '-';
 //   literals (strings, numbers, true/false/none, lists, dicts), attribute
 //   and subscript access, slices ([::-1]), + - * / % ~, comparisons, in,
 //   and/or/not, `x if c else y`, tests (defined, none, string, number,
 //   mapping, iterable, true, false), filters (length, tojson, trim, upper,
-//   lower, string, join, first, last, default), string methods (strip,
+//   lower, string, join, first, last, default, items), string methods (strip,
 //   lstrip, rstrip, split, startswith, endswith, upper, lower, replace),
 //   namespace(...), raise_exception(...).
 // Anything else is a parse error naming the line, so an unsupported

@@ -701,9 +701,13 @@ private:
       auto var = current->expectName();
       if (!var)
         return var.takeError();
-      if (current->isOp(","))
-        return syntaxError(line, "tuple unpacking in for loops is not "
-                                 "supported");
+      std::string vars = *var;
+      while (current->acceptOp(",")) { // for key, value in ...
+        auto more = current->expectName();
+        if (!more)
+          return more.takeError();
+        vars += "," + *more;
+      }
       if (!current->acceptName("in"))
         return syntaxError(line, "expected 'in' in a for loop");
       auto iterable = current->parseExpression();
@@ -712,7 +716,7 @@ private:
       if (llvm::Error err = current->expectEnd())
         return std::move(err);
       auto n = makeNode(Node::Kind::For, line);
-      n->var = *var;
+      n->var = vars;
       n->expr = std::move(*iterable);
       std::string end;
       auto body = parseBlock({"else", "endfor"}, end);

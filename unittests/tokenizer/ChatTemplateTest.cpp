@@ -72,6 +72,11 @@ TEST(ChatTemplate, LoopsAndScopes) {
                    "{% endfor %}"),
             "aba=1");
   EXPECT_EQ(render("{% for i in range(3) %}{{ i }}{% endfor %}"), "012");
+  EXPECT_EQ(render("{% for k, v in {'a': 1, 'b': 2} | items %}{{ k }}{{ v }}"
+                   "{% endfor %}"),
+            "a1b2");
+  EXPECT_EQ(render("{% for a, b in [[1, 2, 3]] %}{% endfor %}"),
+            "ERROR: chat template line 1: cannot unpack a list into 2 names");
 }
 
 TEST(ChatTemplate, IfElifElse) {
