@@ -1,6 +1,9 @@
 //===- ChatTemplate.cpp - evaluating the Jinja subset ---------------------===//
 #include "tokenizer/ChatTemplate.h"
 #include "tokenizer/JinjaAST.h"
+#include "tokenizer/Tokenizer.h"
+
+#include "gguf/GGUFFile.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -854,5 +857,33 @@ ChatTemplate::apply(llvm::ArrayRef<ChatMessage> messages,
   std::string out;
   if (llvm::Error err = evaluator.render(*root, out))
     return std::move(err);
+  return out;
+}
+
+llvm::Expected<std::string> qn::tokenizer::applyModelChatTemplate(
+    const gguf::GGUFFile &file, const Tokenizer *tok,
+    llvm::ArrayRef<ChatMessage> messages, const ChatOptions &options) {
+  if (!file.find("tokenizer.chat_template"))
+    return formatQwenChat(messages, options);
+  auto fail = [&](llvm::Error err) -> llvm::Error {
+    return llvm::createStringError(
+        (file.bufferIdentifier() +
+         ": tokenizer.chat_template: " + llvm::toString(std::move(err)))
+            .str());
+  };
+  llvm::Expected<StringRef> source = file.getString("tokenizer.chat_template");
+  if (!source)
+    return source.takeError();
+  llvm::Expected<ChatTemplate> t = ChatTemplate::parse(*source);
+  if (!t)
+    return fail(t.takeError());
+  std::string bos, eos;
+  if (tok && tok->bos())
+    tok->appendTokenBytes(*tok->bos(), bos);
+  if (tok && tok->eos())
+    tok->appendTokenBytes(*tok->eos(), eos);
+  llvm::Expected<std::string> out = t->apply(messages, options, bos, eos);
+  if (!out)
+    return fail(out.takeError());
   return out;
 }

@@ -30,7 +30,13 @@
 #include <memory>
 #include <string>
 
+namespace qn::gguf {
+class GGUFFile;
+} // namespace qn::gguf
+
 namespace qn::tokenizer {
+
+class Tokenizer;
 
 namespace jinja {
 struct Node;
@@ -56,6 +62,15 @@ private:
   ChatTemplate();
   std::unique_ptr<jinja::Node> root;
 };
+
+/// The prompt text for `messages`: the model's `tokenizer.chat_template`
+/// if the file has one (bos_token/eos_token from `tok`, when given), else
+/// the built-in Qwen format (formatQwenChat). A template that does not
+/// parse or render is an error naming the file.
+llvm::Expected<std::string>
+applyModelChatTemplate(const gguf::GGUFFile &file, const Tokenizer *tok,
+                       llvm::ArrayRef<ChatMessage> messages,
+                       const ChatOptions &options);
 
 } // namespace qn::tokenizer
 

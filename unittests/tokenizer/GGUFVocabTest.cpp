@@ -4,6 +4,7 @@
 // the tokenizer reads can be left out or given a wrong type.
 //
 //===----------------------------------------------------------------------===//
+#include "tokenizer/ChatTemplate.h"
 #include "tokenizer/Tokenizer.h"
 #include "tokenizer/Unicode.h"
 
@@ -180,6 +181,62 @@ TEST(GGUFVocab, MissingOrMistypedKeys) {
   eosRange.writer.setValue("tokenizer.ggml.eos_token_id",
                            Value::makeUInt(ValueType::UInt32, 999999));
   EXPECT_LOAD_ERROR(eosRange, "EOS token id 999999 is outside the vocabulary");
+}
+
+} // namespace
+
+namespace {
+
+std::unique_ptr<GGUFFile> openFile(const GGUFWriter &writer) {
+  auto buffer =
+      llvm::MemoryBuffer::getMemBufferCopy(writer.serialize(), "chat.gguf");
+  llvm::Expected<std::unique_ptr<GGUFFile>> file =
+      GGUFFile::fromBuffer(std::move(buffer));
+  if (!file) {
+    ADD_FAILURE() << llvm::toString(file.takeError());
+    return nullptr;
+  }
+  return std::move(*file);
+}
+
+TEST(GGUFChatTemplate, BuiltInWhenAbsent) {
+  VocabFile vocab;
+  auto file = openFile(vocab.writer);
+  ASSERT_TRUE(file);
+  llvm::Expected<std::string> out =
+      applyModelChatTemplate(*file, nullptr, {{"user", "Hi"}}, {});
+  ASSERT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
+  EXPECT_EQ(*out, "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+}
+
+TEST(GGUFChatTemplate, TheFilesTemplateWithItsSpecialTokens) {
+  VocabFile vocab;
+  vocab.writer.setValue(
+      "tokenizer.chat_template",
+      Value::makeString("{{ bos_token }}{% for m in messages %}{{ m.role }}: "
+                        "{{ m.content }}{{ eos_token }}{% endfor %}"));
+  auto file = openFile(vocab.writer);
+  ASSERT_TRUE(file);
+  llvm::Expected<std::unique_ptr<Tokenizer>> tok = Tokenizer::fromGGUF(*file);
+  ASSERT_TRUE(static_cast<bool>(tok)) << llvm::toString(tok.takeError());
+  llvm::Expected<std::string> out =
+      applyModelChatTemplate(*file, tok->get(), {{"user", "Hi"}}, {});
+  ASSERT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
+  EXPECT_EQ(*out, "<s>user: Hi<|im_end|>");
+}
+
+TEST(GGUFChatTemplate, BrokenTemplateNamesTheFileAndKey) {
+  VocabFile vocab;
+  vocab.writer.setValue("tokenizer.chat_template",
+                        Value::makeString("{% if x %}never closed"));
+  auto file = openFile(vocab.writer);
+  ASSERT_TRUE(file);
+  llvm::Expected<std::string> out =
+      applyModelChatTemplate(*file, nullptr, {{"user", "Hi"}}, {});
+  ASSERT_FALSE(static_cast<bool>(out));
+  EXPECT_EQ(llvm::toString(out.takeError()),
+            "chat.gguf: tokenizer.chat_template: chat template line 1: "
+            "missing {% endif %}");
 }
 
 } // namespace
