@@ -162,9 +162,10 @@ int main(int argc, char **argv) {
                {MatmulActivations::F32, MatmulActivations::Q8}) {
             // 8-bit activations only change decode of these formats.
             bool q8 = act == MatmulActivations::Q8;
-            if (q8 && (nTokens != 1 ||
-                       !(type == GGMLType::Q8_0 || type == GGMLType::Q4_K ||
-                         type == GGMLType::Q5_K || type == GGMLType::Q6_K)))
+            bool hasQ8Path = type != GGMLType::F32 && type != GGMLType::F16 &&
+                             type != GGMLType::BF16 && type != GGMLType::Q2_K &&
+                             type != GGMLType::Q3_K && type != GGMLType::IQ4_XS;
+            if (q8 && (nTokens != 1 || !hasQ8Path))
               continue;
             std::string name =
                 std::string(nTokens == 1 ? (q8 ? "decode-q8act" : "decode")

@@ -34,8 +34,8 @@ MatmulIsa getDefaultMatmulIsa();
 /// What decode kernels multiply the weights with. F32 (the default) keeps
 /// the activations exact. Q8 quantizes them to 8 bits per 32-value block
 /// (the peer's scheme) and uses integer dot products; it applies to 1..4
-/// tokens with Q8_0/Q4_K/Q5_K/Q6_K weights on the SIMD variants and falls
-/// back to F32 elsewhere.
+/// tokens with Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, IQ4_NL or
+/// MXFP4 weights on the SIMD variants and falls back to F32 elsewhere.
 enum class MatmulActivations { F32, Q8 };
 
 /// The activations `matmul` uses: set here, or by the environment variable
