@@ -7,6 +7,8 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
+#include <optional>
+#include <string>
 
 namespace qn::runtime {
 
@@ -57,6 +59,21 @@ llvm::Expected<std::unique_ptr<Model>> Model::open(llvm::StringRef path) {
   auto file = gguf::GGUFFile::open(path);
   if (!file)
     return file.takeError();
+  // Sizes that later code divides by: refuse a zero before anything
+  // computes with it (a malformed file must not crash the loader).
+  for (const char *key :
+       {"block_count", "embedding_length", "attention.head_count",
+        "attention.head_count_kv", "attention.key_length",
+        "attention.value_length", "ssm.conv_kernel", "ssm.inner_size",
+        "ssm.state_size", "ssm.time_step_rank", "ssm.group_count",
+        "expert_count", "expert_used_count", "full_attention_interval"}) {
+    const std::string full = std::string("qwen3next.") + key;
+    const gguf::Value *v = (*file)->find(full);
+    if (v && v->isInteger() && v->asUInt() == std::optional<uint64_t>(0))
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "%s: %s is 0", path.str().c_str(),
+                                     full.c_str());
+  }
   auto desc = gguf::describeQwen3Next(**file);
   if (!desc)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
