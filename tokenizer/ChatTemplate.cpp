@@ -248,7 +248,9 @@ std::vector<size_t> sliceIndices(int64_t n, const Value &start,
 
 class Evaluator {
 public:
-  explicit Evaluator(Value globals) { scopes.push_back(std::move(globals)); }
+  Evaluator(Value globals, uint64_t maxSteps) : maxSteps(maxSteps) {
+    scopes.push_back(std::move(globals));
+  }
 
   llvm::Error render(const Node &node, std::string &out);
 
@@ -275,10 +277,26 @@ private:
     return nullptr;
   }
 
+  /// Counts evaluation steps: a template that loops (nearly) forever is
+  /// stopped with an error instead of hanging the caller.
+  llvm::Error countStep(int line, uint64_t n = 1) {
+    steps += n;
+    if (steps <= maxSteps)
+      return llvm::Error::success();
+    return evalError(line, "the template takes too many steps");
+  }
+  static constexpr size_t kMaxSize = 1 << 24; // list and string results
+
   std::vector<Value> scopes; // each a Map
+  uint64_t steps = 0;
+  uint64_t maxSteps;
 };
 
 llvm::Error Evaluator::render(const Node &node, std::string &out) {
+  if (llvm::Error err = countStep(node.line))
+    return err;
+  if (out.size() > kMaxSize)
+    return evalError(node.line, "the output grows beyond 16 MiB");
   switch (node.kind) {
   case Node::Kind::Block:
     for (const auto &child : node.children)
@@ -382,6 +400,8 @@ llvm::Error Evaluator::render(const Node &node, std::string &out) {
 }
 
 llvm::Expected<Value> Evaluator::eval(const Expr &e) {
+  if (llvm::Error err = countStep(e.line))
+    return std::move(err);
   switch (e.kind) {
   case Expr::Kind::Literal:
     return e.value;
@@ -520,6 +540,10 @@ llvm::Expected<Value> Evaluator::binary(const Expr &e) {
   if (!rhs)
     return rhs.takeError();
   const Value &a = *lhs, &b = *rhs;
+  if (a.s.size() + b.s.size() > kMaxSize ||
+      (a.kind == Value::Kind::List && b.kind == Value::Kind::List &&
+       a.list->size() + b.list->size() > kMaxSize))
+    return evalError(e.line, "a value grows beyond 16 Mi");
   if (op == "~")
     return Value::string(a.str() + b.str());
   if (op == "==")
@@ -552,6 +576,8 @@ llvm::Expected<Value> Evaluator::binary(const Expr &e) {
   }
   if (op == "*" && a.kind == Value::Kind::String &&
       b.kind == Value::Kind::Int) {
+    if (b.i > 0 && double(a.s.size()) * double(b.i) > double(kMaxSize))
+      return evalError(e.line, "string repetition too large");
     std::string out;
     for (int64_t k = 0; k < b.i; ++k)
       out += a.s;
@@ -640,6 +666,11 @@ llvm::Expected<Value> Evaluator::call(const Expr &e) {
         step = args[2].i;
       if (step == 0)
         return evalError(e.line, "range() step cannot be zero");
+      double count = (double(to) - double(from)) / double(step);
+      if (count > double(kMaxSize))
+        return evalError(e.line, "range() too large");
+      if (llvm::Error err = countStep(e.line, count > 0 ? uint64_t(count) : 0))
+        return std::move(err);
       Value out = Value::newList();
       for (int64_t k = from; step > 0 ? k < to : k > to; k += step)
         out.list->push_back(Value::integer(k));
@@ -853,7 +884,7 @@ ChatTemplate::apply(llvm::ArrayRef<ChatMessage> messages,
     globals.set("enable_thinking", Value::boolean(*options.enableThinking));
   globals.set("bos_token", Value::string(bosToken.str()));
   globals.set("eos_token", Value::string(eosToken.str()));
-  Evaluator evaluator(std::move(globals));
+  Evaluator evaluator(std::move(globals), stepLimit);
   std::string out;
   if (llvm::Error err = evaluator.render(*root, out))
     return std::move(err);

@@ -27,6 +27,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -54,6 +55,11 @@ public:
                                     llvm::StringRef bosToken = "",
                                     llvm::StringRef eosToken = "") const;
 
+  /// Rendering stops with an error after this many evaluation steps (a
+  /// template from a file must not hang the caller). The default is far
+  /// above what a chat of thousands of messages needs.
+  void setStepLimit(uint64_t steps) { stepLimit = steps; }
+
   ChatTemplate(ChatTemplate &&) noexcept;
   ChatTemplate &operator=(ChatTemplate &&) noexcept;
   ~ChatTemplate();
@@ -61,6 +67,7 @@ public:
 private:
   ChatTemplate();
   std::unique_ptr<jinja::Node> root;
+  uint64_t stepLimit = 20'000'000;
 };
 
 /// The prompt text for `messages`: the model's `tokenizer.chat_template`

@@ -21,6 +21,18 @@ llvm::Error syntaxError(int line, const llvm::Twine &msg) {
       llvm::formatv("chat template line {0}: {1}", line, msg.str()).str());
 }
 
+/// Templates come from model files: bound the nesting so a hostile one
+/// cannot exhaust the stack of the recursive-descent parser (or of the
+/// evaluator, which recurses as deep as the tree).
+constexpr int kMaxNesting = 256;
+
+struct DepthGuard {
+  int &depth;
+  explicit DepthGuard(int &depth) : depth(++depth) {}
+  ~DepthGuard() { --depth; }
+  bool tooDeep() const { return depth > kMaxNesting; }
+};
+
 //===----------------------------------------------------------------------===//
 // Segments
 //===----------------------------------------------------------------------===//
@@ -272,6 +284,9 @@ private:
   }
 
   llvm::Expected<ExprPtr> parseConditional() {
+    DepthGuard guard(depth);
+    if (guard.tooDeep())
+      return syntaxError(line, "expression nested too deeply");
     auto value = parseOr();
     if (!value || !isName("if"))
       return value;
@@ -317,6 +332,9 @@ private:
   llvm::Expected<ExprPtr> parseNot() {
     if (!acceptName("not"))
       return parseCompare();
+    DepthGuard guard(depth);
+    if (guard.tooDeep())
+      return syntaxError(line, "expression nested too deeply");
     auto operand = parseNot();
     if (!operand)
       return operand.takeError();
@@ -399,6 +417,9 @@ private:
   }
   llvm::Expected<ExprPtr> parseUnary() {
     if (acceptOp("-")) {
+      DepthGuard guard(depth);
+      if (guard.tooDeep())
+        return syntaxError(line, "expression nested too deeply");
       auto operand = parseUnary();
       if (!operand)
         return operand.takeError();
@@ -583,6 +604,7 @@ private:
   std::vector<Token> toks;
   size_t pos = 0;
   int line;
+  int depth = 0;
 };
 
 //===----------------------------------------------------------------------===//
@@ -615,6 +637,10 @@ private:
   /// of the template if `ends` is empty.
   llvm::Expected<std::unique_ptr<Node>>
   parseBlock(std::initializer_list<StringRef> ends, std::string &endKeyword) {
+    DepthGuard guard(depth);
+    if (guard.tooDeep())
+      return syntaxError(idx < segs.size() ? segs[idx].line : 0,
+                         "blocks nested too deeply");
     auto block =
         makeNode(Node::Kind::Block, idx < segs.size() ? segs[idx].line : 0);
     while (idx < segs.size()) {
@@ -760,6 +786,7 @@ private:
 
   std::vector<Segment> segs;
   size_t idx = 0;
+  int depth = 0;
   std::unique_ptr<ExprParser> current;
 };
 

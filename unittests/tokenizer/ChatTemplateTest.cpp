@@ -207,3 +207,35 @@ TEST(ChatTemplate, QwenStyleTemplateMatchesTheBuiltInFormat) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(ChatTemplate, HostileTemplatesFailCleanly) {
+  std::string deep =
+      "{{ " + std::string(5000, '(') + "1" + std::string(5000, ')') + " }}";
+  EXPECT_EQ(render(deep),
+            "ERROR: chat template line 1: expression nested too deeply");
+  std::string nots = "{{ " + std::string(5000, '-') + "1 }}";
+  EXPECT_EQ(render(nots),
+            "ERROR: chat template line 1: expression nested too deeply");
+  std::string blocks;
+  for (int k = 0; k < 1000; ++k)
+    blocks += "{% if true %}";
+  EXPECT_EQ(render(blocks),
+            "ERROR: chat template line 1: blocks nested too deeply");
+  llvm::Expected<ChatTemplate> loops =
+      ChatTemplate::parse("{% for i in range(100000) %}{% for j in "
+                          "range(100000) %}{% endfor %}{% endfor %}");
+  ASSERT_TRUE(static_cast<bool>(loops)) << llvm::toString(loops.takeError());
+  loops->setStepLimit(1'000'000);
+  llvm::Expected<std::string> out = loops->apply({}, {});
+  ASSERT_FALSE(static_cast<bool>(out));
+  EXPECT_EQ(llvm::toString(out.takeError()),
+            "chat template line 1: the template takes too many steps");
+  EXPECT_EQ(render("{{ 'x' * 100000000000 }}"),
+            "ERROR: chat template line 1: string repetition too large");
+  EXPECT_EQ(render("{{ range(1000000000) }}"),
+            "ERROR: chat template line 1: range() too large");
+}
+
+} // namespace
