@@ -202,6 +202,17 @@ GatedDeltaNetOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
   return success();
 }
 
+LogicalResult GatedDeltaNetOp::verify() {
+  if (FloatAttr scale = getScaleAttr();
+      scale && !(scale.getValueAsDouble() > 0))
+    return emitOpError("scale must be > 0, got ") << scale.getValueAsDouble();
+  if (FloatAttr clamp = getStateClampAttr();
+      clamp && !(clamp.getValueAsDouble() > 0))
+    return emitOpError("state_clamp must be > 0, got ")
+           << clamp.getValueAsDouble();
+  return success();
+}
+
 LogicalResult MoeOp::inferReturnTypes(MLIRContext *,
                                       std::optional<Location> loc,
                                       Adaptor adaptor,

@@ -189,7 +189,9 @@ def QN_GatedDeltaNetOp
     records the algorithm chosen by the delta-path selection pass
     (`recurrent`, `chunked` or `fused`); all compute the same function.
     Both `head_mapping` (default `interleave`) and `impl` (default: not
-    chosen) print as keywords after the operands.
+    chosen) print as keywords after the operands. With `state_clamp = c`
+    every state element is clamped to `[-c, c]` after each token, as
+    ik_llama.cpp does with `c = 1e6` (mainline and HF do not clamp).
 
     Example:
 
@@ -206,8 +208,10 @@ def QN_GatedDeltaNetOp
                        OptionalAttr<F32Attr>:$scale,
                        DefaultValuedAttr<QN_HeadMapping,
                                          "::qn::HeadMapping::interleave">:$head_mapping,
-                       OptionalAttr<QN_DeltaNetImpl>:$impl);
+                       OptionalAttr<QN_DeltaNetImpl>:$impl,
+                       OptionalAttr<F32Attr>:$state_clamp);
   let results = (outs QN_FloatTensor:$result, QN_FloatTensor:$new_state);
+  let hasVerifier = 1;
   let assemblyFormat = "$q `,` $k `,` $v `,` $g `,` $beta `,` $state "
                        "(`head_mapping` $head_mapping^)? (`impl` $impl^)? "
                        "attr-dict `:` functional-type(operands, results)";

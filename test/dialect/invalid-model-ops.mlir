@@ -351,3 +351,26 @@ func.func @moe_router(%x: tensor<?x128xf32>, %router: tensor<8x256xf32>, %gate: 
          !qn.qweight<q8_0, 8x256x64>) -> tensor<?x128xf32>
   return
 }
+
+
+// -----
+
+// Tests that gated_delta_net's state clamp is positive.
+func.func @gdn_clamp(%q: tensor<?x2x64xf32>, %v: tensor<?x4x64xf32>, %g: tensor<?x4xf32>, %s: tensor<4x64x64xf32>) {
+  // expected-error@+1 {{'qn.gated_delta_net' op state_clamp must be > 0, got 0}}
+  %o, %s1 = qn.gated_delta_net %q, %q, %v, %g, %g, %s {state_clamp = 0.0 : f32}
+      : (tensor<?x2x64xf32>, tensor<?x2x64xf32>, tensor<?x4x64xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<4x64x64xf32>)
+      -> (tensor<?x4x64xf32>, tensor<4x64x64xf32>)
+  return
+}
+
+// -----
+
+// Tests that gated_delta_net's scale is positive.
+func.func @gdn_scale(%q: tensor<?x2x64xf32>, %v: tensor<?x4x64xf32>, %g: tensor<?x4xf32>, %s: tensor<4x64x64xf32>) {
+  // expected-error@+1 {{'qn.gated_delta_net' op scale must be > 0, got -1}}
+  %o, %s1 = qn.gated_delta_net %q, %q, %v, %g, %g, %s {scale = -1.0 : f32}
+      : (tensor<?x2x64xf32>, tensor<?x2x64xf32>, tensor<?x4x64xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<4x64x64xf32>)
+      -> (tensor<?x4x64xf32>, tensor<4x64x64xf32>)
+  return
+}

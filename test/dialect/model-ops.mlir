@@ -91,8 +91,8 @@ func.func @linear_attention(%u: tensor<?x768xf32>, %w: tensor<768x4xf32>, %cs: t
   %o3, %s3 = qn.gated_delta_net %q, %k, %v, %g, %b, %s2 head_mapping interleave impl recurrent
       : (tensor<?x2x64xf32>, tensor<?x2x64xf32>, tensor<?x4x64xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<4x64x64xf32>)
       -> (tensor<?x4x64xf32>, tensor<4x64x64xf32>)
-  // CHECK: qn.gated_delta_net {{.*}} impl fused :
-  %o4, %s4 = qn.gated_delta_net %q, %k, %v, %g, %b, %s3 impl fused
+  // CHECK: qn.gated_delta_net {{.*}} impl fused {state_clamp = 1.000000e+06 : f32} :
+  %o4, %s4 = qn.gated_delta_net %q, %k, %v, %g, %b, %s3 impl fused {state_clamp = 1.0e+06 : f32}
       : (tensor<?x2x64xf32>, tensor<?x2x64xf32>, tensor<?x4x64xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<4x64x64xf32>)
       -> (tensor<?x4x64xf32>, tensor<4x64x64xf32>)
   return
