@@ -116,4 +116,54 @@ def AssignBackendsPass
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// Delta-rule path selection
+//===----------------------------------------------------------------------===//
+
+def SelectDeltaPathPass
+    : Pass<"qn-select-delta-path", "::mlir::func::FuncOp"> {
+  let summary = "Chooses recurrent, chunked or fused for every gated delta net";
+  let description = [{
+    Decides how each `qn.gated_delta_net` that has no `impl` yet runs
+    (spec section 4, docs/delta-path.md); all choices compute the same
+    function. With `T` the token count (dimension 0 of `v`):
+
+    * `mode=0` (the strict baseline): `T > 1` expands the op into the
+      chunked form of spec 4.1 in primitive ops, built like the non-fused
+      ggml graph: q/k repeated to the value heads, padding to chunks of 64,
+      the decay matrix `G[i] - G[j]` from two materialized `qn.repeat`s of
+      the cumulative decay (so `qn-fuse-repeat-broadcast` has work after
+      it), masks before and after `exp`, `(I + L)^-1` applied by
+      `qn.solve_tri {unit_diagonal}`, and an `scf.for` over the chunks
+      carrying the state. `T = 1` keeps the op with `impl recurrent`.
+    * `mode=1`: `impl fused` for `T > 1`, `impl recurrent` for `T = 1`.
+    * `mode=2`: `impl fused` for every `T`.
+    * `mode=auto`: the cheapest algorithm of `target`'s cost table
+      (runtime/ops/DeltaNetCost.h, shared with `qn-run --delta-mode auto`).
+
+    A static `T` decides at compile time. A dynamic `T` is decided in the IR:
+    `scf.if` on `tensor.dim %v, 0` selects between the forms the mode allows
+    for each range of `T`.
+
+    ```mlir
+    // before
+    %o, %s1 = qn.gated_delta_net %q, %k, %v, %g, %beta, %s
+        : (tensor<1x2x64xf32>, ...) -> (...)
+    // after qn-select-delta-path{mode=1}
+    %o, %s1 = qn.gated_delta_net %q, %k, %v, %g, %beta, %s impl recurrent
+        : (tensor<1x2x64xf32>, ...) -> (...)
+    ```
+  }];
+  let dependentDialects = ["::qn::QNDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"auto\"",
+           "0 (chunked prefill), 1 (fused prefill), 2 (fused always) or "
+           "auto (cost model)">,
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "Cost table for mode=auto: cpu or cuda">,
+  ];
+}
+
 #endif // QN_PASSES_TD

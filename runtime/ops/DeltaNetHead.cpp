@@ -4,6 +4,7 @@
 
 #include "runtime/ops/DeltaNet.h"
 #include "runtime/ops/DeltaNetChunked.h"
+#include "runtime/ops/DeltaNetCost.h"
 #include "runtime/ops/DeltaNetFused.h"
 
 #include <vector>
@@ -49,28 +50,9 @@ llvm::StringRef deltaImplName(DeltaImpl impl) {
   return "?";
 }
 
-// Measured on the development machine (2-core AVX2 x86-64 under load, one
-// thread, bench/DeltaNetBench.cpp, dk = dv = 128, CPU time): one head over
-// T tokens costs fixed + perToken * T nanoseconds, scaled by dk*dv/128^2.
-// docs/delta-path.md lists the raw numbers. The fused kernel pays for
-// copying the state into column blocks and an extra first sweep, so the
-// recurrent step wins for a handful of tokens; the chunked form's dense
-// products do not beat the fused sweep on this CPU at any T.
+// The numbers live in DeltaNetCost.h (shared with qn-select-delta-path).
 double deltaCostNs(DeltaImpl impl, int64_t T, int64_t dk, int64_t dv) {
-  const double cells = static_cast<double>(dk * dv) / (128.0 * 128.0);
-  double fixed = 0, perToken = 0;
-  switch (impl) {
-  case DeltaImpl::Recurrent:
-    fixed = 1000, perToken = 4000;
-    break;
-  case DeltaImpl::Chunked:
-    fixed = 2000, perToken = 5000;
-    break;
-  case DeltaImpl::Fused:
-    fixed = 10000, perToken = 3200;
-    break;
-  }
-  return cells * (fixed + perToken * static_cast<double>(T));
+  return deltaCost(kDeltaCostCpu, static_cast<int>(impl), T, dk, dv);
 }
 
 DeltaImpl chooseDeltaImpl(DeltaMode mode, int64_t T, int64_t dk, int64_t dv) {
@@ -84,14 +66,7 @@ DeltaImpl chooseDeltaImpl(DeltaMode mode, int64_t T, int64_t dk, int64_t dv) {
   case DeltaMode::Auto:
     break;
   }
-  DeltaImpl best = DeltaImpl::Recurrent;
-  double bestCost = deltaCostNs(best, T, dk, dv);
-  for (DeltaImpl impl : {DeltaImpl::Fused, DeltaImpl::Chunked}) {
-    const double cost = deltaCostNs(impl, T, dk, dv);
-    if (cost < bestCost)
-      best = impl, bestCost = cost;
-  }
-  return best;
+  return static_cast<DeltaImpl>(cheapestDeltaImpl(kDeltaCostCpu, T, dk, dv));
 }
 
 void deltaHeadRecurrent(const DeltaHeadArgs &a) {
