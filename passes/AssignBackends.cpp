@@ -16,6 +16,7 @@
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 namespace qn {
 #define GEN_PASS_DEF_ASSIGNBACKENDSPASS
@@ -83,6 +84,17 @@ AssignBackendsPass::parseOptions(func::FuncOp func) {
       return func.emitError()
              << "qn-assign-backends: " << llvm::toString(rule.takeError());
     opts.overrides.push_back(*rule);
+  }
+  if (!supportTable.empty()) {
+    auto buf = llvm::MemoryBuffer::getFile(supportTable);
+    if (!buf)
+      return func.emitError()
+             << "qn-assign-backends: cannot read support "
+                "table "
+             << supportTable << ": " << buf.getError().message();
+    if (llvm::Error e = opts.support.addJSON((*buf)->getBuffer(), supportTable))
+      return func.emitError()
+             << "qn-assign-backends: " << llvm::toString(std::move(e));
   }
   for (const std::string &spec : unsupported)
     if (llvm::Error e = opts.support.parseUnsupported(spec))
@@ -156,8 +168,12 @@ void AssignBackendsPass::runOnOperation() {
       if (it != producer.end())
         inputs.push_back(it->second);
     }
+    // Diagnostics name the op by the frontend's `qn.name` (the peer's tensor
+    // name) when it has one.
     std::string name =
         llvm::formatv("{0}#{1}", op.getName().getStringRef(), index++).str();
+    if (auto qnName = op.getAttrOfType<StringAttr>("qn.name"))
+      name = qnName.str();
     if (isReturn) {
       g.addPinned("return", name, 0, inputs, pl::Backend::CPU);
       continue;

@@ -109,6 +109,8 @@ def AssignBackendsPass
                "REGEX=cpu|cuda rules for weight names (first match wins)">,
     ListOption<"unsupported", "unsupported", "std::string",
                "BACKEND:KIND support-table entries">,
+    Option<"supportTable", "support-table", "std::string", /*default=*/"",
+           "JSON support-table file (docs/placement.md)">,
     Option<"maxSplits", "max-splits", "int64_t", /*default=*/"-1",
            "Fail when more transfers are needed (-1: no limit)">,
     Option<"ubatch", "ubatch", "int64_t", /*default=*/"512",

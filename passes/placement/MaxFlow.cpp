@@ -60,8 +60,12 @@ uint64_t MaxFlow::run(unsigned source, unsigned sink) {
   uint64_t flow = 0;
   while (buildLevels(source, sink)) {
     nextArc.assign(adj.size(), 0);
-    while (uint64_t f = push(source, sink, kInfinite))
+    while (uint64_t f = push(source, sink, kInfinite)) {
       flow += f;
+      // An infinite path: the cut is infinite, stop before overflowing.
+      if (flow >= kInfinite)
+        return kInfinite;
+    }
   }
   return flow;
 }

@@ -76,7 +76,13 @@ Expected<Assignment> assignMinCut(const Graph &g,
       net.addEdge(c, down, MaxFlow::kInfinite);
     }
   }
-  net.run(source, sink);
+  // A finite cut exists iff the constraints are satisfiable; with
+  // resolveConstraints' output they always are, but a caller's hand-made
+  // allowed sets may not be (e.g. a tied node allowed elsewhere than its op).
+  if (net.run(source, sink) >= MaxFlow::kInfinite)
+    return createStringError(inconvertibleErrorCode(),
+                             "placement: the constraints contradict each "
+                             "other (no feasible assignment)");
   std::vector<bool> cpuSide = net.sourceSide(source);
   Assignment a(n);
   for (NodeId v = 0; v < n; ++v)

@@ -2,6 +2,7 @@
 #include "passes/placement/Placement.h"
 
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 
 #include <algorithm>
 
@@ -19,6 +20,49 @@ Error SupportTable::parseUnsupported(StringRef spec) {
                 "BACKEND cpu or cuda",
                 spec));
   markUnsupported(*b, kind);
+  return Error::success();
+}
+
+Error SupportTable::addJSON(StringRef text, StringRef source) {
+  auto fail = [&](const Twine &what) {
+    return createStringError(inconvertibleErrorCode(),
+                             "support table " + source + ": " + what);
+  };
+  Expected<json::Value> v = json::parse(text);
+  if (!v)
+    return fail(toString(v.takeError()));
+  const json::Object *top = v->getAsObject();
+  if (!top)
+    return fail("expected an object keyed by backend");
+  for (const auto &[key, entry] : *top) {
+    std::optional<Backend> b = parseBackend(key);
+    if (!b)
+      return fail("unknown backend '" + key.str() + "' (cpu or cuda)");
+    const json::Object *lists = entry.getAsObject();
+    if (!lists)
+      return fail("'" + key.str() + "' must be an object");
+    for (const auto &[field, list] : *lists) {
+      if (field != "supported" && field != "unsupported")
+        return fail("unknown field '" + field.str() + "' under '" + key.str() +
+                    "' (supported or unsupported)");
+      const json::Array *kinds = list.getAsArray();
+      if (!kinds)
+        return fail("'" + key.str() + "." + field.str() +
+                    "' must be an array of op kinds");
+      if (field == "supported" && !only[unsigned(*b)])
+        only[unsigned(*b)].emplace();
+      for (const json::Value &k : *kinds) {
+        std::optional<StringRef> kind = k.getAsString();
+        if (!kind || kind->empty())
+          return fail("'" + key.str() + "." + field.str() +
+                      "' holds a non-string or empty entry");
+        if (field == "supported")
+          only[unsigned(*b)]->insert(*kind);
+        else
+          markUnsupported(*b, *kind);
+      }
+    }
+  }
   return Error::success();
 }
 
@@ -85,6 +129,12 @@ Expected<Constraints> resolveConstraints(const Graph &g,
   c.allowed.assign(g.size(), kAllBackends);
   for (NodeId id = 0; id < g.size(); ++id) {
     const Node &n = g[id];
+    // A result of a multi-result op is not an op of its own: it goes where
+    // its op goes (its kind is not looked up in the support table).
+    if (n.sameAs) {
+      c.allowed[id] = c.allowed[*n.sameAs];
+      continue;
+    }
     BackendMask supported = 0;
     for (unsigned b = 0; b < kNumBackends; ++b)
       if (opts.support.supports(Backend(b), n.kind))

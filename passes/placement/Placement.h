@@ -22,22 +22,33 @@
 #include "llvm/Support/Regex.h"
 
 #include <array>
+#include <optional>
 
 namespace qn::placement {
 
-/// Which op kinds each backend can run. Data, not code: a backend with an
-/// empty `unsupported` set runs everything.
+/// Which op kinds each backend can run. Data, not code: a backend runs a
+/// kind unless the kind is in its `unsupported` set or the backend has an
+/// `only` list without it. Both empty: it runs everything.
 struct SupportTable {
   std::array<llvm::StringSet<>, kNumBackends> unsupported;
+  std::array<std::optional<llvm::StringSet<>>, kNumBackends> only;
 
   bool supports(Backend b, llvm::StringRef kind) const {
-    return !unsupported[unsigned(b)].contains(kind);
+    const auto &o = only[unsigned(b)];
+    return !unsupported[unsigned(b)].contains(kind) &&
+           (!o || o->contains(kind));
   }
   void markUnsupported(Backend b, llvm::StringRef kind) {
     unsupported[unsigned(b)].insert(kind);
   }
   /// Parses "cuda:delta_net" (a backend, a colon, an op kind).
   llvm::Error parseUnsupported(llvm::StringRef spec);
+  /// Adds the entries of a JSON table:
+  ///   {"cuda": {"supported": ["mul_mat", ...], "unsupported": ["..."]},
+  ///    "cpu": {...}}
+  /// "supported" makes the list exhaustive for that backend. Errors name
+  /// `source` and the offending part.
+  llvm::Error addJSON(llvm::StringRef json, llvm::StringRef source);
 };
 
 /// One `--override-tensor REGEX=BACKEND` rule (like llama.cpp's `-ot`): a

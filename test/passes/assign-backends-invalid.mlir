@@ -13,6 +13,15 @@
 // RUN:   --pass-pipeline='builtin.module(func.func(qn-assign-backends{unsupported=gpu:matmul}))' 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=TABLE
 
+// RUN: not qn-opt %s --split-input-file \
+// RUN:   --pass-pipeline='builtin.module(func.func(qn-assign-backends{support-table=%S/Inputs/bad-support.json}))' 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=BADTABLE
+// RUN: not qn-opt %s --split-input-file \
+// RUN:   --pass-pipeline='builtin.module(func.func(qn-assign-backends{support-table=%t.none.json}))' 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=NOTABLE
+
+// BADTABLE: error: qn-assign-backends: support table {{.*}}bad-support.json: 'cuda.supported' must be an array of op kinds
+// NOTABLE: error: qn-assign-backends: cannot read support table {{.*}}none.json
 // DEV: error: qn-assign-backends: device must be cpu or cuda, got 'tpu'
 // REGEX: error: qn-assign-backends: bad override '(a=cpu': invalid regex
 // NONE: error: qn-assign-backends: cannot place op 'qn.matmul#0': no backend supports 'matmul'

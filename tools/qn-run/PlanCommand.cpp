@@ -3,6 +3,7 @@
 //   qn-run plan (-m MODEL.gguf | --config 80b-a3b) [--layers N]
 //               [--device cpu|cuda] [--n-cpu-moe N]
 //               [--override-tensor REGEX=cpu|cuda]... [--unsupported B:KIND]...
+//               [--support-table FILE.json]
 //               [--max-splits K] [--ubatch T] [--n-past P] [--json]
 //
 // Builds the op graph of one ubatch from the model's hyper-parameters, gives
@@ -20,6 +21,7 @@
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -61,6 +63,11 @@ cl::list<std::string> unsupported(
     cl::desc("BACKEND:KIND: the backend cannot run ops of that kind (support "
              "table entries; default: both run everything)"),
     cl::value_desc("entry"), cl::sub(planCmd), cl::cat(planCat));
+cl::opt<std::string> supportTable(
+    "support-table",
+    cl::desc("JSON support table: {\"cuda\": {\"supported\": [...], "
+             "\"unsupported\": [...]}, \"cpu\": {...}}"),
+    cl::value_desc("file"), cl::sub(planCmd), cl::cat(planCat));
 cl::opt<int> maxSplits("max-splits",
                        cl::desc("fail if the plan needs more than K splits"),
                        cl::init(-1), cl::value_desc("K"), cl::sub(planCmd),
@@ -156,6 +163,14 @@ int runPlan() {
     if (!rule)
       return fail(toString(rule.takeError()));
     opts.overrides.push_back(*rule);
+  }
+  if (!supportTable.empty()) {
+    auto buf = MemoryBuffer::getFile(supportTable);
+    if (!buf)
+      return fail("cannot read support table " + supportTable + ": " +
+                  buf.getError().message());
+    if (Error e = opts.support.addJSON((*buf)->getBuffer(), supportTable))
+      return fail(toString(std::move(e)));
   }
   for (const std::string &spec : unsupported)
     if (Error e = opts.support.parseUnsupported(spec))

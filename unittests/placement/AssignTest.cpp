@@ -295,6 +295,59 @@ TEST(Assign, TiedResultsFollowTheirOp) {
   EXPECT_EQ(c.bytes, 4u);
 }
 
+TEST(Placement, SupportTableFromJSON) {
+  SupportTable t;
+  ASSERT_FALSE(bool(t.addJSON(
+      R"({"cuda": {"supported": ["mul_mat", "add"], "unsupported": ["add"]},
+          "cpu": {"unsupported": ["special"]}})",
+      "inline")));
+  EXPECT_TRUE(t.supports(Backend::CUDA, "mul_mat"));
+  EXPECT_FALSE(t.supports(Backend::CUDA, "add"));      // listed unsupported
+  EXPECT_FALSE(t.supports(Backend::CUDA, "rms_norm")); // not in the list
+  EXPECT_TRUE(t.supports(Backend::CPU, "rms_norm"));
+  EXPECT_FALSE(t.supports(Backend::CPU, "special"));
+
+  for (const char *bad :
+       {"[1, 2]", R"({"tpu": {}})", R"({"cuda": []})",
+        R"({"cuda": {"maybe": []}})", R"({"cuda": {"supported": [1]}})",
+        R"({"cuda": {"supported": "mul_mat"}})", "{not json"}) {
+    SupportTable u;
+    llvm::Error e = u.addJSON(bad, "t.json");
+    ASSERT_TRUE(bool(e)) << bad;
+    std::string msg = llvm::toString(std::move(e));
+    EXPECT_NE(msg.find("support table t.json"), std::string::npos) << msg;
+  }
+}
+
+// Contradictory allowed sets (only possible when built by hand) are an error,
+// not an overflow or a silently infeasible answer.
+TEST(Assign, ContradictoryConstraintsAreAnError) {
+  Graph g;
+  NodeId op = g.add("op", "op", 0, {});
+  g.addResultOf(op, "op#0", 8);
+  std::vector<BackendMask> allowed = {maskOf(Backend::CUDA),
+                                      maskOf(Backend::CPU)};
+  auto a = assignMinCut(g, allowed);
+  ASSERT_FALSE(bool(a));
+  EXPECT_NE(llvm::toString(a.takeError()).find("contradict"),
+            std::string::npos);
+}
+
+// Tied results are not looked up in the support table: they follow their op
+// even under an exhaustive "supported" list that does not name them.
+TEST(Placement, TiedResultsIgnoreTheSupportTable) {
+  Graph g;
+  NodeId op = g.add("conv", "conv", 0, {}, {"w"});
+  NodeId r = g.addResultOf(op, "conv#0", 8);
+  PlacementOptions opts;
+  opts.device = Backend::CUDA;
+  ASSERT_FALSE(bool(
+      opts.support.addJSON(R"({"cuda": {"supported": ["conv"]}})", "inline")));
+  auto allowed = llvm::cantFail(resolveAllowed(g, opts));
+  EXPECT_EQ(allowed[op], maskOf(Backend::CUDA));
+  EXPECT_EQ(allowed[r], maskOf(Backend::CUDA));
+}
+
 TEST(Placement, RunsCount) {
   Graph g;
   NodeId a = g.addPinned("input", "a", 1, {}, Backend::CPU);
