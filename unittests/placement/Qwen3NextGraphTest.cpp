@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-#include <chrono>
+#include <ctime>
 
 using namespace qn::placement;
 
@@ -76,8 +76,9 @@ TEST(Qwen3NextGraph, ExactNeverWorseThanGreedyForNCpuMoe) {
   }
 }
 
+// CPU time, not wall time: the test machines are shared and often loaded.
 TEST(Qwen3NextGraph, FortyEightLayersPlaceWellUnderASecond) {
-  auto t0 = std::chrono::steady_clock::now();
+  std::clock_t t0 = std::clock();
   Graph g =
       llvm::cantFail(buildQwen3NextGraph(ModelShape::qwen3Next80BA3B(), 512));
   PlacementOptions opts;
@@ -85,9 +86,7 @@ TEST(Qwen3NextGraph, FortyEightLayersPlaceWellUnderASecond) {
   opts.nCpuMoe = 24;
   auto allowed = llvm::cantFail(resolveAllowed(g, opts));
   Assignment a = llvm::cantFail(assignMinCut(g, allowed));
-  double s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-          .count();
+  double s = double(std::clock() - t0) / CLOCKS_PER_SEC;
   EXPECT_EQ(a.size(), g.size());
   EXPECT_LT(s, 0.5);
 }
