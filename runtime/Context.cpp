@@ -170,44 +170,60 @@ llvm::Error Context::decode(llvm::ArrayRef<BatchToken> batch) {
       outputRow[i] = nOutputs++;
   logits.resize(static_cast<size_t>(std::max<int64_t>(nOutputs * V, 1)));
 
-  std::vector<int64_t> idx;
-  idx.reserve(static_cast<size_t>(cparams.nUBatch));
-  for (size_t ub = 0; ub < batch.size(); ub += cparams.nUBatch) {
-    const size_t end = std::min(batch.size(), ub + cparams.nUBatch);
-    // Each sequence of the ubatch runs on its own, its tokens in order; a
-    // token at position 0 restarts the sequence.
-    std::vector<bool> done(end - ub, false);
-    for (size_t i = ub; i < end; ++i) {
-      if (done[i - ub])
-        continue;
-      const int32_t seq = batch[i].seq;
-      idx.clear();
-      for (size_t j = i; j < end; ++j) {
-        if (batch[j].seq != seq)
-          continue;
-        if (batch[j].pos == 0 && !idx.empty())
-          break; // a restart: the rest of this sequence is a new group
-        idx.push_back(static_cast<int64_t>(j));
-        done[j - ub] = true;
+  // Ubatches of at most nUBatch tokens. Inside one, the tokens of each
+  // sequence become one group of consecutive rows (groups in order of first
+  // appearance), so every matmul runs once over all sequences while the
+  // recurrent state and KV cache stay per group. A token that restarts a
+  // sequence already in the ubatch (position 0 again) starts a new ubatch.
+  std::vector<int64_t> rows;
+  std::vector<SeqGroup> groups;
+  std::vector<std::vector<int64_t>> members;
+  std::vector<int32_t> groupOf(static_cast<size_t>(cparams.nSeqMax));
+  size_t start = 0;
+  while (start < batch.size()) {
+    groups.clear();
+    members.clear();
+    std::fill(groupOf.begin(), groupOf.end(), -1);
+    size_t end = start;
+    while (end < batch.size() &&
+           static_cast<int64_t>(end - start) < cparams.nUBatch) {
+      const BatchToken &b = batch[end];
+      if (groupOf[b.seq] < 0) {
+        groupOf[b.seq] = static_cast<int32_t>(groups.size());
+        groups.push_back({&slots[b.seq], 0, 0});
+        members.emplace_back();
+      } else if (b.pos == 0) {
+        break; // a restart of a sequence this ubatch already advances
       }
-      if (batch[idx.front()].pos == 0)
-        slots[seq].reset();
-      forward(batch, idx);
-      slots[seq].length = batch[idx.back()].pos + 1;
-      inUse[seq] = true;
-      --i; // revisit: a restart may have left tokens of this sequence
+      members[groupOf[b.seq]].push_back(static_cast<int64_t>(end));
+      ++end;
     }
+    rows.clear();
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      groups[gi].begin = static_cast<int64_t>(rows.size());
+      groups[gi].count = static_cast<int64_t>(members[gi].size());
+      rows.insert(rows.end(), members[gi].begin(), members[gi].end());
+      if (batch[members[gi].front()].pos == 0)
+        groups[gi].slot->reset();
+    }
+    forward(batch, rows, groups);
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      const BatchToken &last = batch[members[gi].back()];
+      slots[last.seq].length = last.pos + 1;
+      inUse[last.seq] = true;
+    }
+    start = end;
   }
   return llvm::Error::success();
 }
 
 void Context::forward(llvm::ArrayRef<BatchToken> batch,
-                      llvm::ArrayRef<int64_t> idx) {
+                      llvm::ArrayRef<int64_t> idx,
+                      llvm::ArrayRef<SeqGroup> groups) {
   const gguf::Qwen3NextHParams &hp = model.hparams();
   const int64_t T = static_cast<int64_t>(idx.size()), D = hp.nEmbd;
   const float eps = static_cast<float>(hp.rmsEps);
   const Dumper dump(cparams.dumpDir);
-  SequenceSlot &slot = slots[batch[idx.front()].seq];
   groupPos.resize(idx.size());
   for (int64_t t = 0; t < T; ++t) {
     groupPos[t] = batch[idx[t]].pos;
@@ -218,7 +234,7 @@ void Context::forward(llvm::ArrayRef<BatchToken> batch,
 
   for (int64_t il = 0; il < hp.nLayer; ++il) {
     const LayerWeights &w = model.layers()[il];
-    LayerContext lc{model,         w, il, slot, *ws, cparams.pool, dump,
+    LayerContext lc{model,         w, il, groups, *ws, cparams.pool, dump,
                     cparams.kvType};
     lc.deltaMode = cparams.deltaMode;
     rmsNormRows(h, w.attnNorm.data(), T, D, eps, x);

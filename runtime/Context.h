@@ -25,6 +25,7 @@
 namespace qn::runtime {
 
 class ThreadPool;
+struct SeqGroup;
 struct SequenceSlot;
 struct Workspace;
 
@@ -91,9 +92,10 @@ private:
   Context(const Model &model, const ContextParams &params);
   llvm::Error validate(llvm::ArrayRef<BatchToken> batch) const;
   llvm::Error checkSeq(int32_t seq) const;
-  /// Runs the tokens `idx` (indices into `batch`, all of one sequence, in
-  /// order) through the model.
-  void forward(llvm::ArrayRef<BatchToken> batch, llvm::ArrayRef<int64_t> idx);
+  /// Runs one ubatch through the model: row t is batch[idx[t]]; `groups`
+  /// cut the rows into sequences (consecutive rows, position order).
+  void forward(llvm::ArrayRef<BatchToken> batch, llvm::ArrayRef<int64_t> idx,
+               llvm::ArrayRef<SeqGroup> groups);
 
   const Model &model;
   ContextParams cparams;

@@ -52,43 +52,48 @@ void fullAttention(LayerContext &c, const float *x, const int32_t *pos,
   c.dump("Qcur_roped-" + llvm::Twine(il), q, T * qDim);
   c.dump("Kcur_roped-" + llvm::Twine(il), k, T * kvDim);
 
-  // 3. Store K/V at their positions, then attend causally. All T rows are
-  // stored first: a token sees the earlier tokens of its own ubatch.
+  // 3. Per sequence: store K/V at their positions, then attend causally.
+  // All rows of a group are stored first: a token sees the earlier tokens
+  // of its own ubatch.
   const size_t rowBytes = kvElementBytes(c.kvType) * kvDim;
-  uint8_t *K = c.slot.keys[il].data(), *V = c.slot.values[il].data();
-  for (int64_t t = 0; t < T; ++t) {
-    storeKV(k + t * kvDim, kvDim, c.kvType, K + pos[t] * rowBytes);
-    storeKV(v + t * kvDim, kvDim, c.kvType, V + pos[t] * rowBytes);
-  }
-  // Keys/values of every position any token of the group can see, as F32
-  // (converted once per layer call, not once per query head).
-  const int64_t nKeys = pos[T - 1] + 1; // positions increase within a group
-  const float *Kf = reinterpret_cast<const float *>(K);
-  const float *Vf = reinterpret_cast<const float *>(V);
-  if (c.kvType == KVType::F16) {
-    convertF16ToF32(reinterpret_cast<const uint16_t *>(K), ws.kf.data(),
-                    nKeys * kvDim);
-    convertF16ToF32(reinterpret_cast<const uint16_t *>(V), ws.vf.data(),
-                    nKeys * kvDim);
-    Kf = ws.kf.data();
-    Vf = ws.vf.data();
-  }
-  // One work item per (token, KV head): its Hq/Hkv query heads together.
-  const int64_t group = Hq / Hkv, items = T * Hkv;
+  const int64_t group = Hq / Hkv;
   const int64_t scratchStride = ws.attScratch.size() / ws.nThreads;
-  auto work = [&](unsigned tid, unsigned nth) {
-    float *scores = ws.attScratch.data() + tid * scratchStride;
-    for (int64_t item = tid; item < items; item += nth) {
-      const int64_t t = item / Hkv, g = item % Hkv;
-      attendGroup(q + t * qDim + g * group * Dh, group, Kf + g * Dh,
-                  Vf + g * Dh, kvDim, pos[t] + 1, Dh, scores,
-                  att + t * qDim + g * group * Dh);
+  for (const SeqGroup &sg : c.groups) {
+    uint8_t *K = sg.slot->keys[il].data(), *V = sg.slot->values[il].data();
+    const int64_t t0 = sg.begin, t1 = sg.begin + sg.count;
+    for (int64_t t = t0; t < t1; ++t) {
+      storeKV(k + t * kvDim, kvDim, c.kvType, K + pos[t] * rowBytes);
+      storeKV(v + t * kvDim, kvDim, c.kvType, V + pos[t] * rowBytes);
     }
-  };
-  if (c.pool && c.pool->numThreads() <= static_cast<unsigned>(ws.nThreads))
-    c.pool->runOnAll(work);
-  else
-    work(0, 1);
+    // Keys/values of every position the group's tokens can see, as F32
+    // (converted once per layer call, not once per query head).
+    const int64_t nKeys = pos[t1 - 1] + 1; // positions increase in a group
+    const float *Kf = reinterpret_cast<const float *>(K);
+    const float *Vf = reinterpret_cast<const float *>(V);
+    if (c.kvType == KVType::F16) {
+      convertF16ToF32(reinterpret_cast<const uint16_t *>(K), ws.kf.data(),
+                      nKeys * kvDim);
+      convertF16ToF32(reinterpret_cast<const uint16_t *>(V), ws.vf.data(),
+                      nKeys * kvDim);
+      Kf = ws.kf.data();
+      Vf = ws.vf.data();
+    }
+    // One work item per (token, KV head): its Hq/Hkv query heads together.
+    const int64_t items = sg.count * Hkv;
+    auto work = [&](unsigned tid, unsigned nth) {
+      float *scores = ws.attScratch.data() + tid * scratchStride;
+      for (int64_t item = tid; item < items; item += nth) {
+        const int64_t t = t0 + item / Hkv, g = item % Hkv;
+        attendGroup(q + t * qDim + g * group * Dh, group, Kf + g * Dh,
+                    Vf + g * Dh, kvDim, pos[t] + 1, Dh, scores,
+                    att + t * qDim + g * group * Dh);
+      }
+    };
+    if (c.pool && c.pool->numThreads() <= static_cast<unsigned>(ws.nThreads))
+      c.pool->runOnAll(work);
+    else
+      work(0, 1);
+  }
   c.dump("kqv_out-" + llvm::Twine(il), att, T * qDim);
 
   // 4. Sigmoid output gate, output projection.

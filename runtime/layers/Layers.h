@@ -15,6 +15,8 @@
 #include "runtime/ops/Attention.h"
 #include "runtime/ops/DeltaNetHead.h"
 
+#include "llvm/ADT/ArrayRef.h"
+
 #include <cstdint>
 #include <vector>
 
@@ -53,11 +55,22 @@ struct Workspace {
                 int64_t nCtx, int64_t nThreads);
 };
 
+/// The tokens of one sequence inside a ubatch: activation rows
+/// [begin, begin + count), in position order. A ubatch holds at most one
+/// group per sequence.
+struct SeqGroup {
+  SequenceSlot *slot = nullptr;
+  int64_t begin = 0;
+  int64_t count = 0;
+};
+
 struct LayerContext {
   const Model &model;
   const LayerWeights &w;
   int64_t layer;
-  SequenceSlot &slot;
+  /// The sequences of the ubatch; matmuls run over all their rows at once,
+  /// the recurrent state and the KV cache are per group.
+  llvm::ArrayRef<SeqGroup> groups;
   Workspace &ws;
   ThreadPool *pool;
   const Dumper &dump;
@@ -66,12 +79,13 @@ struct LayerContext {
   DeltaMode deltaMode = DeltaMode::Auto;
 };
 
-/// Gated DeltaNet mixer (spec §3.2) over T tokens, advancing the slot's conv
-/// window and delta state.
+/// Gated DeltaNet mixer (spec §3.2) over the T rows of the ubatch, advancing
+/// each group's conv window and delta state.
 void linearAttention(LayerContext &c, const float *x, int64_t T, float *out);
 
-/// Gated full attention (spec §3.3). `pos[t]` is token t's position; its K/V
-/// are stored at cache row pos[t] and it attends to rows 0..pos[t].
+/// Gated full attention (spec §3.3). `pos[t]` is row t's position; its K/V
+/// are stored at row pos[t] of its group's cache and it attends to rows
+/// 0..pos[t] of that cache.
 void fullAttention(LayerContext &c, const float *x, const int32_t *pos,
                    int64_t T, float *out);
 

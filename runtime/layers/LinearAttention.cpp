@@ -59,13 +59,16 @@ void linearAttention(LayerContext &c, const float *x, int64_t T, float *out) {
   c.dump("g_in-" + llvm::Twine(il), ws.g.data(), T * Hv);
 
   // 3. Causal conv over the channels with the carried window, then SiLU.
-  causalConv1dTokenMajor(u, T, Cc, hp.convKernel, w.ssmConv1dT.data(),
-                         c.slot.conv[il].data(), ws.convWindow.data(), y);
+  for (const SeqGroup &g : c.groups)
+    causalConv1dTokenMajor(u + g.begin * Cc, g.count, Cc, hp.convKernel,
+                           w.ssmConv1dT.data(), g.slot->conv[il].data(),
+                           ws.convWindow.data(), y + g.begin * Cc);
   for (int64_t i = 0; i < T * Cc; ++i)
     y[i] = silu(y[i]);
   c.dump("conv_output_silu-" + llvm::Twine(il), y, T * Cc);
-  c.dump("new_conv_states_cont-" + llvm::Twine(il), c.slot.conv[il].data(),
-         static_cast<int64_t>(c.slot.conv[il].size()));
+  const SequenceSlot &first = *c.groups.front().slot; // dumps: one sequence
+  c.dump("new_conv_states_cont-" + llvm::Twine(il), first.conv[il].data(),
+         static_cast<int64_t>(first.conv[il].size()));
 
   // 4. L2-normalise every q and k head in place.
   for (int64_t t = 0; t < T; ++t)
@@ -80,19 +83,22 @@ void linearAttention(LayerContext &c, const float *x, int64_t T, float *out) {
   // v-head h reads q/k head h / (Hv/Hk). The algorithm (recurrent, chunked
   // or fused: the same function) comes from the delta mode and T.
   const int64_t r = Hv / Hk;
-  float *state = c.slot.delta[il].data();
-  const DeltaImpl impl = chooseDeltaImpl(c.deltaMode, T, dk, dv);
   auto runHeads = [&](int64_t h0, int64_t h1) {
-    for (int64_t h = h0; h < h1; ++h) {
-      const int64_t kh = h / r;
-      DeltaHeadArgs a;
-      a.T = T, a.dk = dk, a.dv = dv;
-      a.q = y + kh * dk, a.k = y + Ck + kh * dk, a.qkStride = Cc;
-      a.v = y + 2 * Ck + h * dv, a.vStride = Cc;
-      a.g = ws.g.data() + h, a.beta = ws.beta.data() + h, a.gStride = Hv;
-      a.M = state + h * dk * dv;
-      a.out = ws.o.data() + h * dv, a.outStride = Cv;
-      runDeltaHead(impl, a);
+    for (const SeqGroup &sg : c.groups) {
+      const DeltaImpl impl = chooseDeltaImpl(c.deltaMode, sg.count, dk, dv);
+      const float *yg = y + sg.begin * Cc;
+      for (int64_t h = h0; h < h1; ++h) {
+        const int64_t kh = h / r;
+        DeltaHeadArgs a;
+        a.T = sg.count, a.dk = dk, a.dv = dv;
+        a.q = yg + kh * dk, a.k = yg + Ck + kh * dk, a.qkStride = Cc;
+        a.v = yg + 2 * Ck + h * dv, a.vStride = Cc;
+        a.g = ws.g.data() + sg.begin * Hv + h;
+        a.beta = ws.beta.data() + sg.begin * Hv + h, a.gStride = Hv;
+        a.M = sg.slot->delta[il].data() + h * dk * dv;
+        a.out = ws.o.data() + sg.begin * Cv + h * dv, a.outStride = Cv;
+        runDeltaHead(impl, a);
+      }
     }
   };
   if (c.pool)
@@ -100,8 +106,8 @@ void linearAttention(LayerContext &c, const float *x, int64_t T, float *out) {
   else
     runHeads(0, Hv);
   c.dump("attn_output-" + llvm::Twine(il), ws.o.data(), T * Cv);
-  c.dump("new_state-" + llvm::Twine(il), state,
-         static_cast<int64_t>(c.slot.delta[il].size()));
+  c.dump("new_state-" + llvm::Twine(il), first.delta[il].data(),
+         static_cast<int64_t>(first.delta[il].size()));
 
   // 6. Gated RMSNorm per head (ssm_norm shared by heads, not shifted).
   for (int64_t t = 0; t < T; ++t)

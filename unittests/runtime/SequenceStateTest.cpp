@@ -144,6 +144,46 @@ TEST_F(SequenceStateTest, InterleavedSequencesEqualEachAlone) {
   EXPECT_LT(maxAbsDiff(aloneB, gotB), kTol);
 }
 
+TEST_F(SequenceStateTest, OneDecodeStepForManySequencesEqualsEachAlone) {
+  // Three sequences prefilled, then one batch with the next token of each:
+  // the rows share every matmul but keep their own state.
+  const std::vector<std::vector<int32_t>> prompts = {
+      promptA, promptB, {7, 8, 9, 10, 11, 12, 13, 14, 15}};
+  auto ctx = makeContext(3, 512);
+  std::vector<float> ignored;
+  for (int32_t s = 0; s < 3; ++s)
+    run(*ctx, prompts[s], 0, prompts[s].size() - 1, s, ignored);
+  std::vector<BatchToken> step;
+  for (int32_t s = 0; s < 3; ++s)
+    step.push_back({prompts[s].back(),
+                    static_cast<int32_t>(prompts[s].size() - 1), s, true});
+  llvm::Error err = ctx->decode(step);
+  ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+  for (int32_t s = 0; s < 3; ++s) {
+    std::vector<float> alone = plainRun(prompts[s]);
+    std::vector<float> lastAlone(alone.end() - V, alone.end());
+    std::vector<float> got(ctx->outputLogits(s), ctx->outputLogits(s) + V);
+    EXPECT_LT(maxAbsDiff(lastAlone, got), kTol) << "sequence " << s;
+  }
+}
+
+TEST_F(SequenceStateTest, RestartInsideOneBatchEqualsFreshRun) {
+  // Sequence 0 runs promptA, then restarts at position 0 with promptB, all
+  // in one decode call: the second half must not see the first.
+  auto ctx = makeContext(1, 512);
+  std::vector<BatchToken> batch;
+  for (size_t i = 0; i < promptA.size(); ++i)
+    batch.push_back({promptA[i], static_cast<int32_t>(i), 0, false});
+  for (size_t i = 0; i < promptB.size(); ++i)
+    batch.push_back({promptB[i], static_cast<int32_t>(i), 0, true});
+  llvm::Error err = ctx->decode(batch);
+  ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+  std::vector<float> got;
+  for (int64_t r = 0; r < ctx->numOutputs(); ++r)
+    got.insert(got.end(), ctx->outputLogits(r), ctx->outputLogits(r) + V);
+  EXPECT_LT(maxAbsDiff(plainRun(promptB), got), kTol);
+}
+
 TEST_F(SequenceStateTest, SaveLoadContinueEqualsRunningOn) {
   std::vector<float> expected = plainRun(promptA);
   const size_t cut = 11;
