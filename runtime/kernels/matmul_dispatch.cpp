@@ -4,6 +4,7 @@
 #include "runtime/kernels/MatmulIsa.h"
 
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -119,6 +120,16 @@ void qn::runtime::matmulWithIsa(MatmulIsa isa, const WeightView &w,
 
 void qn::runtime::matmul(const WeightView &w, const float *x, int64_t nTokens,
                          float *y, ThreadPool *pool) {
+  // The loader validates shapes once; this guards the kernels (which index
+  // blocks blindly) against a view that slipped through, at the cost of two
+  // table lookups per call.
+  if (!gguf::canDequantize(w.type) || !gguf::isValidRowLength(w.type, w.cols) ||
+      w.rowBytes < gguf::rowBytes(w.type, w.cols))
+    llvm::report_fatal_error(llvm::Twine(llvm::formatv(
+        "matmul: unsupported weight view (type {0} = '{1}', {2} columns, "
+        "{3} bytes per row)",
+        static_cast<uint32_t>(w.type), gguf::getTypeName(w.type), w.cols,
+        w.rowBytes)));
   matmulWithIsa(getDefaultMatmulIsa(), w, x, nTokens, y, pool,
                 getMatmulActivations());
 }

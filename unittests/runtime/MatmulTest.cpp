@@ -302,6 +302,27 @@ TEST(Matmul, Q8ActivationsAreSelectable) {
   EXPECT_EQ(getMatmulActivations(), before);
 }
 
+TEST(MatmulDeathTest, RejectsAViewTheKernelsCannotRead) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  std::vector<uint8_t> bytes(4096, 0);
+  std::vector<float> x(512, 1.0f), y(8);
+  WeightView w;
+  w.data = bytes.data();
+  w.rows = 2;
+  // Q4_K rows must be whole 256-element super-blocks.
+  w.type = GGMLType::Q4_K;
+  w.cols = 100;
+  w.rowBytes = 144;
+  EXPECT_DEATH(matmul(w, x.data(), 1, y.data(), nullptr),
+               "unsupported weight view \\(type 12 = 'q4_K', 100 columns");
+  // Rows shorter than their elements.
+  w.type = GGMLType::F32;
+  w.cols = 64;
+  w.rowBytes = 64;
+  EXPECT_DEATH(matmul(w, x.data(), 1, y.data(), nullptr),
+               "unsupported weight view");
+}
+
 TEST(Matmul, DefaultIsaIsSupported) {
   EXPECT_TRUE(isMatmulIsaSupported(getDefaultMatmulIsa()));
   EXPECT_TRUE(isMatmulIsaSupported(MatmulIsa::Generic));
