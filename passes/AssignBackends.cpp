@@ -142,32 +142,36 @@ void AssignBackendsPass::runOnOperation() {
     std::vector<pl::NodeId> inputs;
     std::vector<pl::Resident> weights, state;
     bool isReturn = op.hasTrait<OpTrait::IsTerminator>();
-    for (OpOperand &use : op.getOpOperands()) {
-      Value v = use.get();
-      if (isReturn && func.getResultAttr(use.getOperandNumber(), kStateAttr))
-        continue; // state handed back stays where it is
-      if (auto arg = llvm::dyn_cast<BlockArgument>(v);
-          arg && arg.getOwner() == &body) {
-        if (std::optional<pl::Resident> w = residentOf(arg)) {
-          weights.push_back(*w);
-          continue;
-        }
-        if (std::optional<pl::Resident> s = stateOf(arg)) {
-          state.push_back(*s);
-          continue;
-        }
+    // A value of this block read by the op (or by an op nested in it).
+    auto consume = [&](Value v) {
+      if (auto arg = llvm::dyn_cast<BlockArgument>(v)) {
+        if (arg.getOwner() != &body)
+          return;
+        if (std::optional<pl::Resident> w = residentOf(arg))
+          return weights.push_back(*w);
+        if (std::optional<pl::Resident> s = stateOf(arg))
+          return state.push_back(*s);
         auto [it, inserted] = producer.try_emplace(v, 0);
         if (inserted)
           it->second = g.addPinned(
               "input", llvm::formatv("arg{0}", arg.getArgNumber()).str(),
               typeBytes(v.getType(), ubatch), {}, pl::Backend::CPU);
-        inputs.push_back(it->second);
-        continue;
+        return inputs.push_back(it->second);
       }
       auto it = producer.find(v);
       if (it != producer.end())
         inputs.push_back(it->second);
+    };
+    for (OpOperand &use : op.getOpOperands()) {
+      if (isReturn && func.getResultAttr(use.getOperandNumber(), kStateAttr))
+        continue; // state handed back goes home, not to the host
+      consume(use.get());
     }
+    op.walk([&](Operation *nested) {
+      if (nested != &op)
+        for (Value v : nested->getOperands())
+          consume(v);
+    });
     // Diagnostics name the op by the frontend's `qn.name` (the peer's tensor
     // name) when it has one.
     std::string name =
