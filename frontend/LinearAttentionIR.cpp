@@ -80,10 +80,12 @@ Value EntryBuilder::linearAttention(Value h, const LayerValues &lv,
   Value qNorm = create<L2NormOp>("q_fused", q, epsilon());
   Value kNorm = create<L2NormOp>("k_fused", k, epsilon());
 
-  // The recurrence; value head h reads key head h / r (interleave).
+  // The recurrence; value head h reads key head h / r (interleave). The
+  // state clamp to +-1e6 after every token is the peer's (ik_llama.cpp,
+  // spec 3.2 step 8); it is inert for states of sane magnitude.
   auto delta = create<GatedDeltaNetOp>(
       "attn_output", qNorm, kNorm, v, g, beta, lv.deltaState, FloatAttr(),
-      HeadMapping::interleave, DeltaNetImplAttr());
+      HeadMapping::interleave, DeltaNetImplAttr(), b.getF32FloatAttr(1.0e6f));
 
   // Gated output norm per value head, output projection, residual.
   Value normed = create<RmsNormOp>("attn_rms_norm", delta.getResult(),
