@@ -59,7 +59,10 @@ llvm::Error GGUFWriter::addTensor(llvm::StringRef name, GGMLType type,
                                   llvm::ArrayRef<uint8_t> data) {
   if (llvm::Error err = checkTensor(name, type, ne, data.size()))
     return err;
-  PendingTensor t{name.str(), type, {ne.begin(), ne.end()}, {}, {}};
+  PendingTensor t;
+  t.name = name.str();
+  t.type = type;
+  t.ne.assign(ne.begin(), ne.end());
   t.owned.assign(data.begin(), data.end());
   if (t.owned.empty())
     t.view = data; // zero-size tensor: nothing to keep alive
@@ -72,9 +75,56 @@ llvm::Error GGUFWriter::addTensorView(llvm::StringRef name, GGMLType type,
                                       llvm::ArrayRef<uint8_t> data) {
   if (llvm::Error err = checkTensor(name, type, ne, data.size()))
     return err;
-  tensors.push_back(
-      PendingTensor{name.str(), type, {ne.begin(), ne.end()}, {}, data});
+  PendingTensor t;
+  t.name = name.str();
+  t.type = type;
+  t.ne.assign(ne.begin(), ne.end());
+  t.view = data;
+  tensors.push_back(std::move(t));
   return llvm::Error::success();
+}
+
+llvm::Error GGUFWriter::addTensorProduced(llvm::StringRef name, GGMLType type,
+                                          llvm::ArrayRef<int64_t> ne,
+                                          RowProducer produce) {
+  // Validate the shape with the size it implies (checkTensor recomputes it).
+  if (ne.empty() || ne.size() > 4 || !isValidRowLength(type, ne[0]))
+    return checkTensor(name, type, ne, 0);
+  uint64_t size = rowBytes(type, ne[0]);
+  for (size_t d = 1; d < ne.size(); ++d)
+    size *= static_cast<uint64_t>(std::max<int64_t>(ne[d], 0));
+  if (llvm::Error err = checkTensor(name, type, ne, size))
+    return err;
+  PendingTensor t;
+  t.name = name.str();
+  t.type = type;
+  t.ne.assign(ne.begin(), ne.end());
+  t.produce = std::move(produce);
+  t.producedBytes = size;
+  tensors.push_back(std::move(t));
+  return llvm::Error::success();
+}
+
+void GGUFWriter::PendingTensor::forEachChunk(
+    const std::function<void(llvm::ArrayRef<uint8_t>)> &sink) const {
+  if (!produce) {
+    sink(bytes());
+    return;
+  }
+  const uint64_t rowSize = rowBytes(type, ne[0]);
+  const int64_t rows =
+      rowSize ? static_cast<int64_t>(producedBytes / rowSize) : 0;
+  // About 64 MiB of rows per call bounds the memory of a streamed tensor.
+  const int64_t chunkRows = std::max<int64_t>(
+      1, static_cast<int64_t>((uint64_t(64) << 20) /
+                              std::max<uint64_t>(rowSize, 1)));
+  std::vector<uint8_t> buf;
+  for (int64_t r = 0; r < rows; r += chunkRows) {
+    int64_t end = std::min(rows, r + chunkRows);
+    buf.assign(static_cast<size_t>(end - r) * rowSize, 0);
+    produce(r, end, buf.data());
+    sink(buf);
+  }
 }
 
 llvm::Error GGUFWriter::addTensorF32(llvm::StringRef name,
@@ -161,7 +211,7 @@ std::string GGUFWriter::header() const {
       put<int64_t>(out, d);
     put<uint32_t>(out, static_cast<uint32_t>(t.type));
     put<uint64_t>(out, offset);
-    offset = llvm::alignTo(offset + t.bytes().size(), alignment);
+    offset = llvm::alignTo(offset + t.size(), alignment);
   }
   out.resize(llvm::alignTo(out.size(), alignment), '\0');
   return out;
@@ -170,8 +220,9 @@ std::string GGUFWriter::header() const {
 std::string GGUFWriter::serialize() const {
   std::string out = header();
   for (const PendingTensor &t : tensors) {
-    llvm::ArrayRef<uint8_t> bytes = t.bytes();
-    out.append(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+    t.forEachChunk([&](llvm::ArrayRef<uint8_t> bytes) {
+      out.append(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+    });
     out.resize(llvm::alignTo(out.size(), alignment), '\0');
   }
   return out;
@@ -185,9 +236,10 @@ llvm::Error GGUFWriter::writeFile(llvm::StringRef path) const {
   os << header();
   static const char zeros[256] = {};
   for (const PendingTensor &t : tensors) {
-    llvm::ArrayRef<uint8_t> bytes = t.bytes();
-    os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
-    uint64_t pad = llvm::alignTo(bytes.size(), alignment) - bytes.size();
+    t.forEachChunk([&](llvm::ArrayRef<uint8_t> bytes) {
+      os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+    });
+    uint64_t pad = llvm::alignTo(t.size(), alignment) - t.size();
     while (pad > 0) {
       uint64_t n = std::min<uint64_t>(pad, sizeof(zeros));
       os.write(zeros, n);

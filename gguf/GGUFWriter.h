@@ -17,6 +17,7 @@
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,17 @@ public:
   llvm::Error addTensorView(llvm::StringRef name, GGMLType type,
                             llvm::ArrayRef<int64_t> ne,
                             llvm::ArrayRef<uint8_t> data);
+  /// Writes rows [begin, end) of a produced tensor (outer dims flattened)
+  /// into `dst` (rowBytes(type, ne[0]) * (end - begin) bytes).
+  using RowProducer =
+      std::function<void(int64_t begin, int64_t end, uint8_t *dst)>;
+  /// Like addTensor, but the bytes are made on demand, a bounded chunk of
+  /// rows at a time, while the file is written: a model far larger than the
+  /// memory it may use can be streamed to disk. `produce` must be
+  /// deterministic (serialize and writeFile may each call it).
+  llvm::Error addTensorProduced(llvm::StringRef name, GGMLType type,
+                                llvm::ArrayRef<int64_t> ne,
+                                RowProducer produce);
   /// Convenience for F32 tensors.
   llvm::Error addTensorF32(llvm::StringRef name, llvm::ArrayRef<int64_t> ne,
                            llvm::ArrayRef<float> data);
@@ -53,10 +65,16 @@ public:
 private:
   struct PendingTensor {
     std::string name;
-    GGMLType type;
+    GGMLType type = GGMLType::F32;
     llvm::SmallVector<int64_t, 4> ne;
     std::vector<uint8_t> owned; // empty for views
     llvm::ArrayRef<uint8_t> view;
+    RowProducer produce; // set for produced tensors (owned/view unused)
+    uint64_t producedBytes = 0;
+    uint64_t size() const { return produce ? producedBytes : bytes().size(); }
+    /// Calls `sink` with the tensor's bytes, in chunks for produced ones.
+    void forEachChunk(
+        const std::function<void(llvm::ArrayRef<uint8_t>)> &sink) const;
     llvm::ArrayRef<uint8_t> bytes() const {
       return owned.empty() ? view : llvm::ArrayRef<uint8_t>(owned);
     }
