@@ -7,10 +7,10 @@
 //
 // CPU: measured on the development machine (2-core AVX2 x86-64 under load,
 // one thread, bench/DeltaNetBench.cpp, dk = dv = 128, CPU time; raw numbers
-// in docs/delta-path.md). The fused kernel pays for copying the state into
-// column blocks and an extra first sweep, so the recurrent step wins for a
-// handful of tokens; the chunked form's dense products do not beat the fused
-// sweep on this CPU at any T.
+// in docs/delta-path.md). The fused kernel pays for an extra first sweep
+// (and, from 4 tokens on, for copying the state into column blocks), so the
+// recurrent step wins for one or two tokens; the chunked form's dense
+// products do not beat the fused sweep on this CPU at any T.
 // CUDA: not measured (no GPU here). The numbers encode the peer's choice
 // (ik runs its fused kernel for every T on CUDA): fused is cheapest
 // everywhere. Replace them with measurements when a CUDA backend exists.
@@ -31,7 +31,7 @@ struct DeltaCostTable {
   double perTokenNs[3];
 };
 
-constexpr DeltaCostTable kDeltaCostCpu = {{1000, 2000, 10000},
+constexpr DeltaCostTable kDeltaCostCpu = {{1000, 2000, 3000},
                                           {4000, 5000, 3200}};
 constexpr DeltaCostTable kDeltaCostCuda = {{20000, 40000, 5000}, {400, 60, 50}};
 

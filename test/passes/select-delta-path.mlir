@@ -136,10 +136,10 @@ func.func @decode(%q: tensor<1x2x64xf32>, %k: tensor<1x2x64xf32>,
 // M2-NOT: tensor.dim
 // M2: qn.gated_delta_net {{.*}} impl fused
 
-// The CPU cost table switches to the fused kernel at 12 tokens.
+// The CPU cost table switches to the fused kernel at 3 tokens.
 // AUTO-LABEL: func.func @dynamic
-// AUTO: %[[C12:.*]] = arith.constant 12 : index
-// AUTO: arith.cmpi slt, %{{.*}}, %[[C12]] : index
+// AUTO: %[[C3:.*]] = arith.constant 3 : index
+// AUTO: arith.cmpi slt, %{{.*}}, %[[C3]] : index
 // AUTO: impl recurrent
 // AUTO: } else {
 // AUTO: impl fused
