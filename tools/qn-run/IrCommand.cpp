@@ -1,16 +1,21 @@
 //===- IrCommand.cpp - `qn-run ir`: print the model's qn IR ---------------===//
 //
 //   qn-run ir -m MODEL.gguf [--entry prefill|decode|all] [--kv f16|f32]
-//             [-o FILE] [--time]
+//             [--emit qn|kernels] [--jit] [-o FILE] [--time]
 //
 // Builds the qn IR module of the whole model (frontend/Qwen3NextIR.h): a
 // @prefill entry over a dynamic number of tokens and a @decode entry over
 // one, with every weight and state as an argument. The output parses and
-// verifies with qn-opt.
+// verifies with qn-opt. `--emit kernels` prints instead the loop kernels
+// generated for the model's elementwise chains (codegen/), `--jit` lowers and
+// JIT-compiles them and reports how many and how long on stderr.
 //
 //===----------------------------------------------------------------------===//
 #include "Command.h"
 
+#include "codegen/CpuJit.h"
+#include "codegen/ElementwiseChains.h"
+#include "codegen/ElementwiseKernel.h"
 #include "frontend/Qwen3NextIR.h"
 #include "gguf/GGUFFile.h"
 #include "gguf/Qwen3Next.h"
@@ -46,6 +51,15 @@ cl::opt<std::string> outputPath("o",
                                          "stdout)"),
                                 cl::value_desc("file"), cl::init("-"),
                                 cl::sub(irCmd), cl::cat(irCat));
+cl::opt<std::string> emitWhat("emit",
+                              cl::desc("what to print: qn (the model's qn "
+                                       "IR, default) or kernels (the "
+                                       "generated elementwise kernels)"),
+                              cl::init("qn"), cl::sub(irCmd), cl::cat(irCat));
+cl::opt<bool> jitKernels("jit",
+                         cl::desc("JIT-compile the generated kernels for this "
+                                  "CPU and report count and time on stderr"),
+                         cl::sub(irCmd), cl::cat(irCat));
 cl::opt<bool> printTime("time",
                         cl::desc("report the time to build the IR on stderr"),
                         cl::sub(irCmd), cl::cat(irCat));
@@ -70,6 +84,9 @@ int runIr() {
     options.kvType = qn::frontend::KVCacheType::F32;
   else if (kvName != "f16")
     return fail("--kv must be f16 or f32, got '" + kvName + "'");
+
+  if (emitWhat != "qn" && emitWhat != "kernels")
+    return fail("--emit must be qn or kernels, got '" + emitWhat + "'");
 
   auto file = qn::gguf::GGUFFile::open(modelPath);
   if (!file)
@@ -96,6 +113,42 @@ int runIr() {
   ToolOutputFile out(outputPath, ec, sys::fs::OF_TextWithCRLF);
   if (ec)
     return fail("cannot write '" + outputPath + "': " + ec.message());
+
+  if (emitWhat == "kernels" || jitKernels) {
+    qn::codegen::loadKernelDialects(ctx);
+    mlir::OwningOpRef<mlir::ModuleOp> kernels(
+        mlir::ModuleOp::create(mlir::UnknownLoc::get(&ctx)));
+    auto names = qn::codegen::emitChainKernels(**module, *kernels);
+    if (!names)
+      return fail(modelPath + ": " + toString(names.takeError()));
+    if (emitWhat == "kernels") {
+      (*kernels)->print(out.os());
+      out.os() << "\n";
+    }
+    if (jitKernels) {
+      auto jitStart = std::chrono::steady_clock::now();
+      auto jit = qn::codegen::CpuJit::compile(*kernels);
+      if (!jit)
+        return fail("JIT compilation failed: " + toString(jit.takeError()));
+      size_t distinct = 0;
+      for (const qn::codegen::ChainKernel &ck : *names) {
+        distinct += ck.chain == ck.kernel;
+        if (auto addr = (*jit)->lookupKernel(ck.kernel); !addr)
+          return fail("kernel '" + ck.kernel +
+                      "' missing after JIT: " + toString(addr.takeError()));
+      }
+      errs() << formatv("qn-run ir: {0} elementwise chains, {1} distinct "
+                        "kernels JIT-compiled in {2:f3} s\n",
+                        names->size(), distinct,
+                        std::chrono::duration<double>(
+                            std::chrono::steady_clock::now() - jitStart)
+                            .count());
+    }
+    if (emitWhat == "kernels") {
+      out.keep();
+      return 0;
+    }
+  }
   // Values print under their peer names (%attn_norm-3), as the NameLocs
   // the frontend gives them say; the IR parses the same either way.
   (*module)->print(out.os(), mlir::OpPrintingFlags().printNameLocAsPrefix());

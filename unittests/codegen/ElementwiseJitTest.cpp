@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/CpuJit.h"
+#include "codegen/ElementwiseChains.h"
 #include "codegen/ElementwiseKernel.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
@@ -190,6 +191,92 @@ func.func @f(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
             "cannot generate an elementwise kernel for @f: unsupported "
             "'qn.softmax'");
   EXPECT_TRUE(kernels->getBody()->empty());
+}
+
+// Trees, not DAGs: %s is used twice, so it ends a tree of its own; the
+// matmul is not fusible and splits the rest.
+const char *kChains = R"mlir(
+func.func @f(%x: tensor<?x4xf32>, %b: tensor<4xf32>, %w: tensor<4x4xf32>)
+    -> (tensor<?x4xf32>, tensor<?x4xf32>) {
+  %a = qn.add %x, %b {qn.name = "a"} : tensor<?x4xf32>, tensor<4xf32>
+  %s = qn.silu %a {qn.name = "s"} : tensor<?x4xf32>
+  %m = qn.matmul %s, %w : tensor<?x4xf32>, tensor<4x4xf32>
+  %e = qn.exp %m {qn.name = "e"} : tensor<?x4xf32>
+  %n = qn.neg %e {qn.name = "n"} : tensor<?x4xf32>
+  %r = qn.mul %n, %s {qn.name = "r"} : tensor<?x4xf32>, tensor<?x4xf32>
+  return %r, %s : tensor<?x4xf32>, tensor<?x4xf32>
+}
+)mlir";
+
+TEST(ElementwiseChainsTest, TreesEndAtSharedValuesAndHeavyOps) {
+  MLIRContext ctx;
+  qn::codegen::loadKernelDialects(ctx);
+  OwningOpRef<ModuleOp> src = parseSourceString<ModuleOp>(kChains, &ctx);
+  ASSERT_TRUE(!!src);
+  auto chains =
+      qn::codegen::findElementwiseChains(src->lookupSymbol<func::FuncOp>("f"));
+  ASSERT_EQ(chains.size(), 2u);
+  // add -> silu (root s, used by the matmul and by r).
+  ASSERT_EQ(chains[0].ops.size(), 2u);
+  EXPECT_EQ(chains[0].inputs.size(), 2u);
+  // exp -> neg -> mul (root r), reading the matmul and s.
+  ASSERT_EQ(chains[1].ops.size(), 3u);
+  EXPECT_EQ(chains[1].inputs.size(), 2u);
+
+  OwningOpRef<ModuleOp> kernels(ModuleOp::create(UnknownLoc::get(&ctx)));
+  auto names = qn::codegen::emitChainKernels(*src, *kernels);
+  ASSERT_TRUE(!!names) << llvm::toString(names.takeError());
+  ASSERT_EQ(names->size(), 2u);
+  EXPECT_EQ((*names)[0].chain, "f.s");
+  EXPECT_EQ((*names)[0].kernel, "f.s");
+  EXPECT_EQ((*names)[1].chain, "f.r");
+  EXPECT_EQ((*names)[1].kernel, "f.r");
+
+  // The outlined tree computes -exp(m) * s.
+  auto jit = qn::codegen::CpuJit::compile(*kernels);
+  ASSERT_TRUE(!!jit) << llvm::toString(jit.takeError());
+  auto fn = (*jit)->lookupKernel("f.r");
+  ASSERT_TRUE(!!fn) << llvm::toString(fn.takeError());
+  std::mt19937 rng(7);
+  const int64_t t = 5;
+  std::vector<float> m = random(t * 4, -3.0f, 3.0f, rng);
+  std::vector<float> s = random(t * 4, -3.0f, 3.0f, rng);
+  std::vector<float> out(t * 4, NAN);
+  auto mm = view<2>(m, {t, 4}), ms = view<2>(s, {t, 4});
+  auto mo = view<2>(out, {t, 4});
+  reinterpret_cast<void (*)(void *, void *, void *)> (*fn)(&mm, &ms, &mo);
+  std::vector<double> want(t * 4);
+  for (size_t i = 0; i < want.size(); ++i)
+    want[i] = -std::exp(double(m[i])) * s[i];
+  expectClose(out, want, 2e-6);
+}
+
+// The same chain twice (another layer) shares one kernel; a chain with other
+// shapes does not.
+TEST(ElementwiseChainsTest, EqualChainsShareAKernel) {
+  MLIRContext ctx;
+  qn::codegen::loadKernelDialects(ctx);
+  OwningOpRef<ModuleOp> src = parseSourceString<ModuleOp>(R"mlir(
+func.func @f(%x: tensor<?x4xf32>, %y: tensor<?x4xf32>, %z: tensor<?x8xf32>)
+    -> (tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x8xf32>) {
+  %a = qn.sigmoid %x {qn.name = "beta-0"} : tensor<?x4xf32>
+  %b = qn.sigmoid %y {qn.name = "beta-1"} : tensor<?x4xf32>
+  %c = qn.sigmoid %z {qn.name = "beta-2"} : tensor<?x8xf32>
+  return %a, %b, %c : tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x8xf32>
+}
+)mlir",
+                                                          &ctx);
+  ASSERT_TRUE(!!src);
+  OwningOpRef<ModuleOp> kernels(ModuleOp::create(UnknownLoc::get(&ctx)));
+  auto names = qn::codegen::emitChainKernels(*src, *kernels);
+  ASSERT_TRUE(!!names) << llvm::toString(names.takeError());
+  ASSERT_EQ(names->size(), 3u);
+  EXPECT_EQ((*names)[1].chain, "f.beta-1");
+  EXPECT_EQ((*names)[1].kernel, "f.beta-0");
+  EXPECT_EQ((*names)[2].kernel, "f.beta-2");
+  EXPECT_EQ(std::distance(kernels->getOps<func::FuncOp>().begin(),
+                          kernels->getOps<func::FuncOp>().end()),
+            2);
 }
 
 } // namespace
