@@ -10,6 +10,7 @@
 #include "gguf/Quantize.h"
 
 #include "gguf/Dequantize.h"
+#include "gguf/QuantizeK.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -207,6 +208,9 @@ bool canQuantize(GGMLType type) {
   case GGMLType::Q8_0:
   case GGMLType::Q8_1:
   case GGMLType::Q8_K:
+  case GGMLType::Q4_K:
+  case GGMLType::Q5_K:
+  case GGMLType::Q6_K:
     return true;
   default:
     return false;
@@ -246,6 +250,12 @@ void quantizeRowUnchecked(GGMLType type, const float *src, void *dst,
     return quantQ8_1(src, y, n / kQK);
   case GGMLType::Q8_K:
     return quantQ8_K(src, y, n / kQKK);
+  case GGMLType::Q4_K:
+    return quantizeQ4_K(src, y, n / kQKK);
+  case GGMLType::Q5_K:
+    return quantizeQ5_K(src, y, n / kQKK);
+  case GGMLType::Q6_K:
+    return quantizeQ6_K(src, y, n / kQKK);
   default:
     return;
   }
