@@ -19,7 +19,12 @@ if [ ! -x "$QN_RUN" ]; then
   exit 1
 fi
 
-if [ ! -f "$MODEL" ] && [ -x "$QN_GGUF" ] && "$QN_GGUF" gen --help >/dev/null 2>&1; then
+# `qn-gguf gen` is listed among qn-gguf's subcommands once it is built in.
+has_gen() {
+  [ -x "$QN_GGUF" ] && "$QN_GGUF" --help 2>/dev/null | grep -qE '^[[:space:]]+gen[[:space:]]'
+}
+
+if [ ! -f "$MODEL" ] && has_gen; then
   mkdir -p "$(dirname "$MODEL")"
   echo "demo: generating the default model $MODEL (qn-gguf gen, tiny, seed 1)" >&2
   if ! "$QN_GGUF" gen --config tiny --type f32 --seed 1 -o "$MODEL.tmp" >&2; then

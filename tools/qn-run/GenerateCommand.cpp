@@ -97,6 +97,14 @@ cl::opt<bool> jsonOutput("json",
 
 const char *kCmd = "generate";
 
+/// `qn-run --help` lists the generation options, not the hundreds of
+/// LLVM-internal ones that also live in the top-level subcommand. Runs at
+/// static initialization, after libLLVM's options exist; subcommands' own
+/// options are not in the top level and stay visible in their help.
+struct HideLLVMOptions {
+  HideLLVMOptions() { cl::HideUnrelatedOptions(genCat); }
+} hideLLVMOptions;
+
 double now() {
   return std::chrono::duration<double>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -288,7 +296,6 @@ int runGenerate() {
   }
   outs().flush();
 
-  errs() << "\n";
   errs() << formatv("qn-run: seed = {0}\n", sp.seed);
   errs() << formatv("qn-run: {0,16} = {1,10:f2} ms\n", "load time",
                     tLoad * 1e3);
