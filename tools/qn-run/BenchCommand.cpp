@@ -1,11 +1,13 @@
 //===- BenchCommand.cpp - `qn-run bench`: llama-bench-style throughput ---===//
 //
 //   qn-run bench -m MODEL [-p 512] [-n 128] [-r 3] [-t N] [--ubatch 512]
-//                [--kv f16|f32] [-o md|json]
+//                [--kv f16|f32] [--parallel N] [-o md|json]
 //
 // Rows `pp<P>` (one prompt of P tokens evaluated as a batch, logits of the
 // last position only) and `tg<N>` (N tokens generated one at a time from an
-// empty sequence, logits every step), each repeated -r times after one
+// empty sequence, logits every step; with --parallel P, P sequences advance
+// together, one batch of P tokens per step: row `tg<N>xP`, t/s counting all
+// P*N tokens), each repeated -r times after one
 // unmeasured warm-up, reported as mean ± sample stddev of tokens/s like
 // llama-bench. Token ids are pseudo-random (fixed seed): speed does not
 // depend on them beyond MoE routing.
@@ -47,6 +49,11 @@ cl::opt<int64_t> ubatch("ubatch", cl::desc("tokens evaluated together"),
                         cl::init(512), cl::sub(benchCmd));
 cl::opt<std::string> kvType("kv", cl::desc("KV cache type: f16 or f32"),
                             cl::init("f16"), cl::sub(benchCmd));
+cl::opt<int64_t> parallel("parallel",
+                          cl::desc("sequences decoded together in tg (each "
+                                   "step is one batch of N tokens; t/s "
+                                   "counts all of them)"),
+                          cl::init(1), cl::sub(benchCmd));
 cl::opt<std::string> outFormat("o", cl::desc("output format: md or json"),
                                cl::init("md"), cl::sub(benchCmd));
 
@@ -54,9 +61,9 @@ const char *kCmd = "bench";
 
 struct Result {
   std::string test;
-  int64_t nPrompt = 0, nGen = 0;
+  int64_t nPrompt = 0, nGen = 0, par = 1;
   std::vector<double> seconds;
-  double tokens() const { return double(nPrompt + nGen); }
+  double tokens() const { return double(nPrompt + nGen * par); }
   double meanTs() const {
     double s = 0;
     for (double x : seconds)
@@ -81,11 +88,13 @@ double now() {
 }
 
 /// Evaluates one fresh sequence: `nPrompt` tokens as one batch (logits for
-/// the last only), then `nGen` single-token steps. Returns seconds.
-Expected<double> runOnce(runtime::Context &ctx, int64_t p, int64_t g, int64_t V,
-                         std::mt19937 &rng) {
+/// the last only), then `nGen` steps of one token for each of `par` fresh
+/// sequences (one batch per step). Returns seconds.
+Expected<double> runOnce(runtime::Context &ctx, int64_t p, int64_t g,
+                         int64_t par, int64_t V, std::mt19937 &rng) {
   std::uniform_int_distribution<int32_t> tok(0, static_cast<int32_t>(V - 1));
-  ctx.seqReset(0);
+  for (int32_t s = 0; s < par; ++s)
+    ctx.seqReset(s);
   const double start = now();
   if (p > 0) {
     std::vector<runtime::BatchToken> batch(p);
@@ -94,9 +103,11 @@ Expected<double> runOnce(runtime::Context &ctx, int64_t p, int64_t g, int64_t V,
     if (Error err = ctx.decode(batch))
       return std::move(err);
   }
+  std::vector<runtime::BatchToken> step(static_cast<size_t>(par));
   for (int64_t i = 0; i < g; ++i) {
-    runtime::BatchToken t{tok(rng), static_cast<int32_t>(p + i), 0, true};
-    if (Error err = ctx.decode(t))
+    for (int32_t s = 0; s < par; ++s)
+      step[s] = {tok(rng), static_cast<int32_t>((s == 0 ? p : 0) + i), s, true};
+    if (Error err = ctx.decode(step))
       return std::move(err);
   }
   return now() - start;
@@ -105,8 +116,9 @@ Expected<double> runOnce(runtime::Context &ctx, int64_t p, int64_t g, int64_t V,
 int runBench() {
   if (modelPath.empty())
     return run::fail(kCmd, "no model given (-m MODEL)");
-  if (nPrompt < 0 || nGen < 0 || reps <= 0 || ubatch <= 0)
-    return run::fail(kCmd, "-p/-n must be >= 0, -r and --ubatch > 0");
+  if (nPrompt < 0 || nGen < 0 || reps <= 0 || ubatch <= 0 || parallel <= 0)
+    return run::fail(kCmd,
+                     "-p/-n must be >= 0, -r, --ubatch and --parallel > 0");
   if (outFormat != "md" && outFormat != "json")
     return run::fail(kCmd, "unknown output format '" + outFormat +
                                "' (use md or json)");
@@ -119,6 +131,7 @@ int runBench() {
   runtime::ThreadPool pool(threads);
   runtime::ContextParams params;
   params.nCtx = std::max<int64_t>(nPrompt + nGen, 1);
+  params.nSeqMax = parallel;
   params.nUBatch = ubatch;
   params.kvType = *kv;
   params.pool = &pool;
@@ -130,17 +143,23 @@ int runBench() {
 
   std::vector<Result> results;
   if (nPrompt > 0)
-    results.push_back({"pp" + std::to_string(nPrompt), nPrompt, 0, {}});
+    results.push_back({"pp" + std::to_string(nPrompt), nPrompt, 0, 1, {}});
   if (nGen > 0)
-    results.push_back({"tg" + std::to_string(nGen), 0, nGen, {}});
+    results.push_back(
+        {"tg" + std::to_string(nGen) +
+             (parallel > 1 ? "x" + std::to_string(parallel) : std::string()),
+         0,
+         nGen,
+         parallel,
+         {}});
   for (Result &r : results) {
     // Warm-up: page the weights in, spin the threads up.
     auto warm = runOnce(**ctx, std::min<int64_t>(r.nPrompt, 16),
-                        std::min<int64_t>(r.nGen, 2), V, rng);
+                        std::min<int64_t>(r.nGen, 2), r.par, V, rng);
     if (!warm)
       return run::fail(kCmd, warm.takeError());
     for (int64_t i = 0; i < reps; ++i) {
-      auto s = runOnce(**ctx, r.nPrompt, r.nGen, V, rng);
+      auto s = runOnce(**ctx, r.nPrompt, r.nGen, r.par, V, rng);
       if (!s)
         return run::fail(kCmd, s.takeError());
       r.seconds.push_back(*s);
@@ -170,6 +189,7 @@ int runBench() {
                        {"test", r.test},
                        {"n_prompt", r.nPrompt},
                        {"n_gen", r.nGen},
+                       {"n_parallel", r.par},
                        {"avg_ts", r.meanTs()},
                        {"stddev_ts", r.stddevTs()},
                        {"samples_ts", std::move(samples)}});
