@@ -239,8 +239,8 @@ int runGenerate() {
     if (Error err = ctx.decode(batch))
       return run::fail(kCmd, std::move(err));
   }
-  if (progress)
-    errs() << std::string(60, ' ') << "\r";
+  if (progress) // wipe the progress line before the text starts
+    errs() << std::string(modelPath.size() + 40, ' ') << "\r";
   const double tPrompt = now() - tPrompt0;
 
   // Generation: sample from the last logits, stop or evaluate the token.
