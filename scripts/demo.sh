@@ -21,7 +21,10 @@ fi
 
 # `qn-gguf gen` is listed among qn-gguf's subcommands once it is built in.
 has_gen() {
-  [ -x "$QN_GGUF" ] && "$QN_GGUF" --help 2>/dev/null | grep -qE '^[[:space:]]+gen[[:space:]]'
+  [ -x "$QN_GGUF" ] || return 1
+  local help
+  help=$("$QN_GGUF" --help 2>/dev/null) || return 1
+  grep -qE '^[[:space:]]+gen[[:space:]]' <<<"$help"
 }
 
 if [ ! -f "$MODEL" ] && has_gen; then
