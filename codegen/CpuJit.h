@@ -2,10 +2,15 @@
 //-*-===//
 //
 // Lowers a module of func/scf/memref/arith/math kernels to the LLVM dialect
-// (build-notes.md's verified pipeline) and compiles it with an ORC JIT for
-// the host CPU (its features, O3). Functions marked llvm.emit_c_interface
-// are found as `_mlir_ciface_<name>` and take pointers to memref descriptors
-// (StridedMemRefType in mlir/ExecutionEngine/CRunnerUtils.h).
+// (build-notes.md's verified pipeline), optimizes it at O3 for the host CPU
+// (its features) and links the object code into an ORC LLJIT. Functions
+// marked llvm.emit_c_interface are found as `_mlir_ciface_<name>` and take
+// pointers to memref descriptors (StridedMemRefType in
+// mlir/ExecutionEngine/CRunnerUtils.h).
+//
+// With a cache directory, the object code is stored there under a hash of
+// the LLVM IR and the target (triple, CPU, features), so compiling the same
+// kernels for the same machine again only loads the object file.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,26 +21,40 @@
 #include "llvm/Support/Error.h"
 
 #include <memory>
+#include <string>
 
-namespace mlir {
-class ExecutionEngine;
-} // namespace mlir
+namespace llvm::orc {
+class LLJIT;
+} // namespace llvm::orc
 
 namespace qn::codegen {
 
+struct CpuJitOptions {
+  /// Where compiled objects are kept; empty: no cache.
+  std::string cacheDir;
+};
+
 class CpuJit {
 public:
-  /// Lowers `module` in place and JIT-compiles it.
-  static llvm::Expected<std::unique_ptr<CpuJit>> compile(mlir::ModuleOp module);
+  /// Lowers `module` in place and compiles it (or loads it from the cache).
+  static llvm::Expected<std::unique_ptr<CpuJit>>
+  compile(mlir::ModuleOp module, const CpuJitOptions &options = {});
   ~CpuJit();
 
   /// The address of the C interface of the kernel `name`
   /// (`_mlir_ciface_<name>`).
   llvm::Expected<void *> lookupKernel(llvm::StringRef name) const;
 
+  /// True when the object code came from the cache (nothing was compiled).
+  bool loadedFromCache() const { return fromCache; }
+  /// The cache file used (empty without a cache).
+  llvm::StringRef cacheFile() const { return cachePath; }
+
 private:
   CpuJit() = default;
-  std::unique_ptr<mlir::ExecutionEngine> engine;
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  bool fromCache = false;
+  std::string cachePath;
 };
 
 } // namespace qn::codegen

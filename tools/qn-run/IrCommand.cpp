@@ -1,7 +1,8 @@
 //===- IrCommand.cpp - `qn-run ir`: print the model's qn IR ---------------===//
 //
 //   qn-run ir -m MODEL.gguf [--entry prefill|decode|all] [--kv f16|f32]
-//             [--emit qn|kernels] [--jit] [-o FILE] [--time]
+//             [--emit qn|kernels] [--jit [--jit-cache DIR]] [-o FILE]
+//             [--time]
 //
 // Builds the qn IR module of the whole model (frontend/Qwen3NextIR.h): a
 // @prefill entry over a dynamic number of tokens and a @decode entry over
@@ -60,6 +61,11 @@ cl::opt<bool> jitKernels("jit",
                          cl::desc("JIT-compile the generated kernels for this "
                                   "CPU and report count and time on stderr"),
                          cl::sub(irCmd), cl::cat(irCat));
+cl::opt<std::string>
+    jitCache("jit-cache",
+             cl::desc("with --jit: keep the compiled object code in this "
+                      "directory, keyed by a hash of the IR and the CPU"),
+             cl::value_desc("dir"), cl::sub(irCmd), cl::cat(irCat));
 cl::opt<bool> printTime("time",
                         cl::desc("report the time to build the IR on stderr"),
                         cl::sub(irCmd), cl::cat(irCat));
@@ -127,7 +133,9 @@ int runIr() {
     }
     if (jitKernels) {
       auto jitStart = std::chrono::steady_clock::now();
-      auto jit = qn::codegen::CpuJit::compile(*kernels);
+      qn::codegen::CpuJitOptions jitOptions;
+      jitOptions.cacheDir = jitCache;
+      auto jit = qn::codegen::CpuJit::compile(*kernels, jitOptions);
       if (!jit)
         return fail("JIT compilation failed: " + toString(jit.takeError()));
       size_t distinct = 0;
@@ -138,8 +146,10 @@ int runIr() {
                       "' missing after JIT: " + toString(addr.takeError()));
       }
       errs() << formatv("qn-run ir: {0} elementwise chains, {1} distinct "
-                        "kernels JIT-compiled in {2:f3} s\n",
+                        "kernels {2} in {3:f3} s\n",
                         names->size(), distinct,
+                        (*jit)->loadedFromCache() ? "loaded from the JIT cache"
+                                                  : "JIT-compiled",
                         std::chrono::duration<double>(
                             std::chrono::steady_clock::now() - jitStart)
                             .count());

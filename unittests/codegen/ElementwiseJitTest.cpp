@@ -17,6 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include "llvm/Support/FileSystem.h"
+
 #include <cmath>
 #include <random>
 #include <vector>
@@ -53,7 +55,8 @@ std::vector<float> random(size_t n, float lo, float hi, std::mt19937 &rng) {
 
 /// Parses `source`, generates kernel `name` from its function @`name`, JITs.
 std::unique_ptr<qn::codegen::CpuJit>
-compile(MLIRContext &ctx, const char *source, llvm::StringRef name, void **fn) {
+compile(MLIRContext &ctx, const char *source, llvm::StringRef name, void **fn,
+        const qn::codegen::CpuJitOptions &options = {}) {
   qn::codegen::loadKernelDialects(ctx);
   OwningOpRef<ModuleOp> src = parseSourceString<ModuleOp>(source, &ctx);
   EXPECT_TRUE(!!src);
@@ -65,7 +68,7 @@ compile(MLIRContext &ctx, const char *source, llvm::StringRef name, void **fn) {
     ADD_FAILURE() << llvm::toString(std::move(err));
     return nullptr;
   }
-  auto jit = qn::codegen::CpuJit::compile(*kernels);
+  auto jit = qn::codegen::CpuJit::compile(*kernels, options);
   if (!jit) {
     ADD_FAILURE() << llvm::toString(jit.takeError());
     return nullptr;
@@ -98,11 +101,7 @@ func.func @decay(%a: tensor<?x7xf32>, %dt: tensor<7xf32>, %ssm_a: tensor<7xf32>)
 }
 )mlir";
 
-TEST(ElementwiseJitTest, DecayChainMatchesFormula) {
-  MLIRContext ctx;
-  void *fn = nullptr;
-  auto jit = compile(ctx, kDecay, "decay", &fn);
-  ASSERT_TRUE(jit && fn);
+void checkDecay(void *fn) {
   std::mt19937 rng(1234);
   for (int64_t t : {1, 13, 64}) {
     // Inputs on both sides of softplus' threshold (x > 20 passes through).
@@ -123,6 +122,15 @@ TEST(ElementwiseJitTest, DecayChainMatchesFormula) {
       }
     expectClose(out, want, 2e-6);
   }
+}
+
+TEST(ElementwiseJitTest, DecayChainMatchesFormula) {
+  MLIRContext ctx;
+  void *fn = nullptr;
+  auto jit = compile(ctx, kDecay, "decay", &fn);
+  ASSERT_TRUE(jit && fn);
+  EXPECT_FALSE(jit->loadedFromCache());
+  checkDecay(fn);
 }
 
 // The gated output norm's product: (n * w) * silu(z) over [T, H, d] with a
@@ -277,6 +285,47 @@ func.func @f(%x: tensor<?x4xf32>, %y: tensor<?x4xf32>, %z: tensor<?x8xf32>)
   EXPECT_EQ(std::distance(kernels->getOps<func::FuncOp>().begin(),
                           kernels->getOps<func::FuncOp>().end()),
             2);
+}
+
+// The object code is cached under a hash of the IR and the target: a second
+// compile of the same kernels loads it (and still computes the right thing),
+// other kernels get another file.
+TEST(CpuJitTest, SecondCompileLoadsTheCachedObject) {
+  llvm::SmallString<128> dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("qn-jit-cache", dir));
+  qn::codegen::CpuJitOptions options;
+  options.cacheDir = (dir + "/sub").str(); // created on demand
+  std::string first;
+  {
+    MLIRContext ctx;
+    void *fn = nullptr;
+    auto jit = compile(ctx, kDecay, "decay", &fn, options);
+    ASSERT_TRUE(jit && fn);
+    EXPECT_FALSE(jit->loadedFromCache());
+    first = jit->cacheFile().str();
+    EXPECT_TRUE(llvm::sys::fs::exists(first)) << first;
+  }
+  {
+    MLIRContext ctx;
+    void *fn = nullptr;
+    auto jit = compile(ctx, kDecay, "decay", &fn, options);
+    ASSERT_TRUE(jit && fn);
+    EXPECT_TRUE(jit->loadedFromCache());
+    EXPECT_EQ(jit->cacheFile(), first);
+    checkDecay(fn);
+  }
+  {
+    MLIRContext ctx;
+    void *fn = nullptr;
+    auto jit = compile(ctx, kGate, "gate", &fn, options);
+    ASSERT_TRUE(jit && fn);
+    EXPECT_FALSE(jit->loadedFromCache());
+    EXPECT_NE(jit->cacheFile(), first);
+    llvm::sys::fs::remove(jit->cacheFile());
+  }
+  llvm::sys::fs::remove(first);
+  llvm::sys::fs::remove(options.cacheDir);
+  llvm::sys::fs::remove(dir);
 }
 
 } // namespace
