@@ -3,7 +3,7 @@
 //   qn-run -m MODEL (-p PROMPT | -f FILE) [-n N] [--temp T] [--top-k K]
 //          [--top-p P] [--min-p P] [--repeat-penalty R] [--repeat-last-n N]
 //          [--seed S] [-c CTX] [-b UBATCH] [-t N] [--kv f16|f32]
-//          [--ignore-eos] [--chat [-sys TEXT]] [--json]
+//          [--ignore-eos] [--chat [-sys TEXT] [--no-think]] [--json]
 //
 // The plain invocation (no subcommand). Tokenizes the prompt (special tokens
 // such as <|im_start|> written in it become their ids, as llama.cpp does),
@@ -88,6 +88,11 @@ cl::opt<bool> chatMode("chat",
                        cl::desc("wrap the prompt in the model's chat template "
                                 "(built-in Qwen format if it has none)"),
                        cl::cat(genCat));
+cl::opt<bool> noThink("no-think",
+                      cl::desc("with --chat: enable_thinking=false (an empty "
+                               "<think></think> block, the model answers "
+                               "directly)"),
+                      cl::cat(genCat));
 cl::opt<std::string> systemText("sys", cl::desc("system message (with --chat)"),
                                 cl::value_desc("text"), cl::cat(genCat));
 cl::opt<bool> jsonOutput("json",
@@ -148,6 +153,8 @@ int runGenerate() {
     return run::fail(kCmd, "--seed must be -1 or in 0..4294967295");
   if (!systemText.empty() && !chatMode)
     return run::fail(kCmd, "-sys needs --chat");
+  if (noThink && !chatMode)
+    return run::fail(kCmd, "--no-think needs --chat");
   auto kv = run::parseKVType(kvType);
   if (!kv)
     return run::fail(kCmd, kv.takeError());
@@ -187,8 +194,11 @@ int runGenerate() {
     if (!systemText.empty())
       messages.push_back({"system", systemText});
     messages.push_back({"user", text});
+    tokenizer::ChatOptions options;
+    if (noThink)
+      options.enableThinking = false;
     auto rendered = tokenizer::applyModelChatTemplate(
-        (*model)->file(), tok->get(), messages, tokenizer::ChatOptions{});
+        (*model)->file(), tok->get(), messages, options);
     if (!rendered)
       return run::fail(kCmd, rendered.takeError());
     text = std::move(*rendered);
