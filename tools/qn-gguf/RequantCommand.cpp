@@ -45,7 +45,8 @@ int runRequant() {
     return qn::gguftool::reportError(
         "requant", createStringError("cannot write weights as '" + typeName +
                                      "' (f32, f16, bf16, q4_0, q4_1, q5_0, "
-                                     "q5_1, q8_0 are supported)"));
+                                     "q5_1, q8_0, q4_K, q5_K, q6_K are "
+                                     "supported)"));
   auto fileOr = GGUFFile::open(inputPath);
   if (!fileOr)
     return qn::gguftool::reportError("requant", fileOr.takeError());
