@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(cmake ninja-build g++ ccache libmlir-22-dev mlir-22-tools llvm-22-dev
-  llvm-22-tools clang-22 libclang-rt-22-dev libfmt-dev libgtest-dev python3
+  llvm-22-tools clang-22 libclang-rt-22-dev libfmt-dev libgtest-dev libbenchmark-dev python3
   libicu-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
