@@ -54,33 +54,37 @@ llvm::Error GGUFWriter::checkTensor(llvm::StringRef name, GGMLType type,
   return llvm::Error::success();
 }
 
-llvm::Error GGUFWriter::addTensor(llvm::StringRef name, GGMLType type,
-                                  llvm::ArrayRef<int64_t> ne,
-                                  llvm::ArrayRef<uint8_t> data) {
-  if (llvm::Error err = checkTensor(name, type, ne, data.size()))
-    return err;
-  PendingTensor t;
+llvm::Expected<GGUFWriter::PendingTensor &>
+GGUFWriter::appendTensor(llvm::StringRef name, GGMLType type,
+                         llvm::ArrayRef<int64_t> ne, size_t size) {
+  if (llvm::Error err = checkTensor(name, type, ne, size))
+    return std::move(err);
+  PendingTensor &t = tensors.emplace_back();
   t.name = name.str();
   t.type = type;
   t.ne.assign(ne.begin(), ne.end());
-  t.owned.assign(data.begin(), data.end());
-  if (t.owned.empty())
-    t.view = data; // zero-size tensor: nothing to keep alive
-  tensors.push_back(std::move(t));
+  return t;
+}
+
+llvm::Error GGUFWriter::addTensor(llvm::StringRef name, GGMLType type,
+                                  llvm::ArrayRef<int64_t> ne,
+                                  llvm::ArrayRef<uint8_t> data) {
+  llvm::Expected<PendingTensor &> t = appendTensor(name, type, ne, data.size());
+  if (!t)
+    return t.takeError();
+  t->owned.assign(data.begin(), data.end());
+  if (t->owned.empty())
+    t->view = data; // zero-size tensor: nothing to keep alive
   return llvm::Error::success();
 }
 
 llvm::Error GGUFWriter::addTensorView(llvm::StringRef name, GGMLType type,
                                       llvm::ArrayRef<int64_t> ne,
                                       llvm::ArrayRef<uint8_t> data) {
-  if (llvm::Error err = checkTensor(name, type, ne, data.size()))
-    return err;
-  PendingTensor t;
-  t.name = name.str();
-  t.type = type;
-  t.ne.assign(ne.begin(), ne.end());
-  t.view = data;
-  tensors.push_back(std::move(t));
+  llvm::Expected<PendingTensor &> t = appendTensor(name, type, ne, data.size());
+  if (!t)
+    return t.takeError();
+  t->view = data;
   return llvm::Error::success();
 }
 
@@ -93,15 +97,11 @@ llvm::Error GGUFWriter::addTensorProduced(llvm::StringRef name, GGMLType type,
   uint64_t size = rowBytes(type, ne[0]);
   for (size_t d = 1; d < ne.size(); ++d)
     size *= static_cast<uint64_t>(std::max<int64_t>(ne[d], 0));
-  if (llvm::Error err = checkTensor(name, type, ne, size))
-    return err;
-  PendingTensor t;
-  t.name = name.str();
-  t.type = type;
-  t.ne.assign(ne.begin(), ne.end());
-  t.produce = std::move(produce);
-  t.producedBytes = size;
-  tensors.push_back(std::move(t));
+  llvm::Expected<PendingTensor &> t = appendTensor(name, type, ne, size);
+  if (!t)
+    return t.takeError();
+  t->produce = std::move(produce);
+  t->producedBytes = size;
   return llvm::Error::success();
 }
 

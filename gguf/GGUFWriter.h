@@ -81,6 +81,12 @@ private:
   };
   llvm::Error checkTensor(llvm::StringRef name, GGMLType type,
                           llvm::ArrayRef<int64_t> ne, size_t size) const;
+  /// Checks a tensor of `size` bytes and appends its entry (name, type,
+  /// shape) for the caller to attach the bytes to.
+  llvm::Expected<PendingTensor &> appendTensor(llvm::StringRef name,
+                                               GGMLType type,
+                                               llvm::ArrayRef<int64_t> ne,
+                                               size_t size);
   /// Everything before the data section, padded to the alignment.
   std::string header() const;
   uint64_t alignment;
