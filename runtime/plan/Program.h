@@ -1,0 +1,154 @@
+//===- Program.h - a compiled entry point: values + dispatches ---*- C++ -*-===//
+//
+// The contract between the compiler (codegen/PlanBuilder, MLIR side) and
+// the runtime's executor (runtime/plan/Executor, no MLIR): one Program per
+// entry function of the qn IR (`prefill`, `decode`) after qn-cpu-pipeline.
+//
+// A Program is data, as IREE's HAL command buffers are: a table of values
+// (where each tensor of the entry function lives: an input, a weight in the
+// mmap, a per-sequence state, scratch, or a strided view of another value)
+// and a list of dispatches in program order. Heavy ops are runtime
+// micro-kernels named by `DispatchKind`; elementwise chains are generated
+// code (a JIT-compiled function pointer with MLIR's C interface).
+//
+// Shapes: only a value's outermost dimension may be dynamic, and then it is
+// one of the symbolic sizes below, resolved per ubatch by the executor.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QN_RUNTIME_PLAN_PROGRAM_H
+#define QN_RUNTIME_PLAN_PROGRAM_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qn::runtime::plan {
+
+/// Symbolic sizes of a dynamic outermost dimension.
+enum : int64_t {
+  /// The number of tokens of the ubatch (T).
+  kTokens = -1,
+  /// The number of tokens that want logits (R <= T).
+  kOutputRows = -2,
+  /// The KV cache's rows (the context size), only in state values.
+  kContextRows = -3,
+};
+
+enum class ElementType : uint8_t { F32, F16, I32 };
+
+enum class ValueKind : uint8_t {
+  /// `tokens` (i32 [T]): the ubatch's token ids.
+  Tokens,
+  /// `positions` (i32 [T]): each token's position in its sequence.
+  Positions,
+  /// `output_rows` (i32 [R]): the rows (0..T-1) whose logits are wanted.
+  OutputRows,
+  /// A GGUF tensor (`name`), read in place from the mapping.
+  Weight,
+  /// Per-sequence state of layer `layer` (StateKind), bound per sequence
+  /// group of the ubatch. A state result of a stateful op is the same value
+  /// as its state operand: the executor updates the state in place.
+  State,
+  /// Activation memory owned by the executor: scratch slot `slot`.
+  Scratch,
+  /// A strided view of value `base` (a reshape or slice that needs no copy).
+  View,
+};
+
+enum class StateKind : uint8_t { ConvWindow, DeltaMatrix, KeyCache, ValueCache };
+
+struct Value {
+  /// qn.name of the op that defines it, the weight's tensor name, the state
+  /// name (`conv_state-0`), or `tokens`/`positions`/`output_rows`.
+  std::string name;
+  ValueKind kind = ValueKind::Scratch;
+  ElementType type = ElementType::F32;
+  /// Row-major logical shape; shape[0] may be kTokens, kOutputRows or
+  /// kContextRows.
+  std::vector<int64_t> shape;
+
+  // ValueKind::State.
+  StateKind state = StateKind::ConvWindow;
+  int64_t layer = -1;
+
+  // ValueKind::Scratch: the slot holding it. Values whose lifetimes do not
+  // overlap share a slot (PlanBuilder's liveness); every slot is allocated
+  // once per context for the largest ubatch.
+  int32_t slot = -1;
+
+  // ValueKind::View: element `offset` of `base` is element 0 of the view;
+  // `strides` (in elements, one per dimension of `shape`) step through
+  // `base`. Offsets and strides never depend on the dynamic dimension
+  // (it is outermost).
+  int32_t base = -1;
+  int64_t offset = 0;
+  std::vector<int64_t> strides;
+};
+
+/// The micro-kernel (or generated code) a dispatch runs. Operands and
+/// results are value ids, in the order of the qn op they come from.
+enum class DispatchKind : uint8_t {
+  /// qn.embed: results[0][t] = operands[0][operands[1][t]] (any weight
+  /// format, decoded to F32); also gathers activation rows (ggml get_rows).
+  Embed,
+  /// qn.rms_norm (operands: x, weight; f0 = eps), over the last dimension.
+  RmsNorm,
+  /// qn.l2_norm (operands: x; f0 = eps), over the last dimension.
+  L2Norm,
+  /// qn.matmul (operands: x [N x K], weight [M x K]) -> [N x M].
+  Matmul,
+  /// qn.conv1d_causal (operands: x, kernel, state; results: y, state).
+  Conv1dCausal,
+  /// qn.gated_delta_net (operands: q, k, v, g, beta, state; results: out,
+  /// state; i0 = the impl chosen in the IR: 0 recurrent, 1 chunked,
+  /// 2 fused, -1 none: the runtime's cost model picks per ubatch;
+  /// f0 = state clamp).
+  GatedDeltaNet,
+  /// qn.gated_attention (operands: q_aux, k, v, q_norm, k_norm, positions,
+  /// k_cache, v_cache; results: out, k_cache, v_cache; i0 = query heads,
+  /// i1 = kv heads, i2 = head dim, i3 = rotary dims; f0 = rope base,
+  /// f1 = rms eps).
+  GatedAttention,
+  /// qn.moe (operands: x, router, gate_exps, up_exps, down_exps and, when
+  /// i1 = 1, shexp_gate_inp, gate_shexp, up_shexp, down_shexp; i0 = top k).
+  MoE,
+  /// Materialises a (strided) view: results[0] = contiguous copy of
+  /// operands[0]. Also what qn.concat becomes, one Copy per piece into a
+  /// View of the concat's result.
+  Copy,
+  /// Generated code for a fused elementwise chain: `kernel` is the address
+  /// of `_mlir_ciface_<kernelName>`, taking one pointer to a memref
+  /// descriptor per operand and then one for results[0].
+  Elementwise,
+};
+
+struct Dispatch {
+  DispatchKind kind = DispatchKind::Copy;
+  /// qn.name of the op (dumps, errors, profiles).
+  std::string name;
+  std::vector<int32_t> operands;
+  std::vector<int32_t> results;
+  int64_t i0 = 0, i1 = 0, i2 = 0, i3 = 0;
+  float f0 = 0, f1 = 0;
+  // DispatchKind::Elementwise.
+  std::string kernelName;
+  void *kernel = nullptr;
+};
+
+struct Program {
+  /// `prefill` or `decode`.
+  std::string entry;
+  std::vector<Value> values;
+  std::vector<Dispatch> dispatches;
+  /// Number of scratch slots (Value::slot < numSlots).
+  int32_t numSlots = 0;
+  /// The value holding the logits ([R x n_vocab], F32).
+  int32_t logits = -1;
+  /// True when the entry has a static token count of 1 (decode).
+  bool singleToken = false;
+};
+
+} // namespace qn::runtime::plan
+
+#endif // QN_RUNTIME_PLAN_PROGRAM_H
