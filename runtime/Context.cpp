@@ -247,7 +247,8 @@ void Context::forward(llvm::ArrayRef<BatchToken> batch,
       h[i] += m[i];
     rmsNormRows(h, w.postAttnNorm.data(), T, D, eps, x);
     dump("ffn_inp_normed-" + llvm::Twine(il), x, T * D);
-    moeFFN(lc, x, T, m);
+    moeFFN(moeWeights(w), hp.nExpertUsed, x, T, ws->moe, cparams.pool, dump, il,
+           m);
     for (int64_t i = 0; i < T * D; ++i)
       h[i] += m[i];
     dump("l_out-" + llvm::Twine(il), h, T * D);

@@ -1,9 +1,11 @@
-//===- Layers.h - the blocks of the Qwen3-Next forward pass -----*- C++ -*-===//
+//===- Layers.h - the blocks of the direct forward pass ---------*- C++ -*-===//
 //
-// Internal to the runtime. Each block works on the T tokens of one sequence
-// within a ubatch, reads the normed input `x` [T x D] and writes its output
-// [T x D] (the residual add is the caller's). All scratch comes from the
-// Workspace, sized once per context, so a step allocates nothing.
+// Internal to the runtime: the hand-written layer loop of Context::forward,
+// the reference twin of the compiled plan (runtime/plan/Executor). Each
+// block reads the normed input `x` [T x D] of the ubatch's rows and writes
+// its output [T x D] (the residual add is the caller's). The steps the plan
+// executor runs too live in GatedAttention.h, Recurrence.h and MoE.h; all
+// scratch comes from the Workspace, sized once per context.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,57 +14,19 @@
 
 #include "runtime/Dump.h"
 #include "runtime/Model.h"
+#include "runtime/layers/MoE.h"
+#include "runtime/layers/Sequence.h"
+#include "runtime/layers/Workspace.h"
 #include "runtime/ops/Attention.h"
 #include "runtime/ops/DeltaNetHead.h"
 
 #include "llvm/ADT/ArrayRef.h"
 
 #include <cstdint>
-#include <vector>
 
 namespace qn::runtime {
 
 class ThreadPool;
-
-/// The carried state of one sequence slot (spec §5).
-struct SequenceSlot {
-  /// Positions 0..length-1 have been evaluated.
-  int64_t length = 0;
-  /// Per layer (empty for full-attention layers): conv window ggml
-  /// {Kc-1, Cc} and delta state Hv x [dk x dv], both F32.
-  std::vector<std::vector<float>> conv, delta;
-  /// Per layer (empty for linear layers): nCtx rows of Hkv*Dh cache
-  /// elements for K (roped, normed) and V.
-  std::vector<std::vector<uint8_t>> keys, values;
-
-  /// Clears the recurrent state and forgets every position.
-  void reset();
-};
-
-/// Scratch for one ubatch of at most `maxTokens` tokens.
-struct Workspace {
-  int64_t maxTokens = 0;
-  std::vector<float> proj, u, z, y, baRaw, g, beta, o, deltaScratch, convWindow;
-  std::vector<float> q, k, v, gate, att, attScratch, kf, vf;
-  int64_t nThreads = 1;
-  std::vector<float> routerLogits, probs, weights, xe, eg, eu, ed, routed,
-      shared;
-  std::vector<int32_t> ids, expertTokens, expertSlots;
-
-  /// `nThreads`: threads that may run attention heads at once (each gets
-  /// its own row of score scratch).
-  void allocate(const gguf::Qwen3NextHParams &hp, int64_t maxTokens,
-                int64_t nCtx, int64_t nThreads);
-};
-
-/// The tokens of one sequence inside a ubatch: activation rows
-/// [begin, begin + count), in position order. A ubatch holds at most one
-/// group per sequence.
-struct SeqGroup {
-  SequenceSlot *slot = nullptr;
-  int64_t begin = 0;
-  int64_t count = 0;
-};
 
 struct LayerContext {
   const Model &model;
@@ -89,8 +53,20 @@ void linearAttention(LayerContext &c, const float *x, int64_t T, float *out);
 void fullAttention(LayerContext &c, const float *x, const int32_t *pos,
                    int64_t T, float *out);
 
-/// Routed + shared expert FFN (spec §3.4).
-void moeFFN(LayerContext &c, const float *x, int64_t T, float *out);
+/// The MoE weights of a layer.
+inline MoEWeights moeWeights(const LayerWeights &w) {
+  MoEWeights m;
+  m.router = w.ffnRouter;
+  m.gateExps = w.ffnGateExps;
+  m.upExps = w.ffnUpExps;
+  m.downExps = w.ffnDownExps;
+  m.hasShared = w.hasSharedExpert;
+  m.gateShexp = w.ffnGateShexp;
+  m.upShexp = w.ffnUpShexp;
+  m.downShexp = w.ffnDownShexp;
+  m.gateInpShexp = w.ffnGateInpShexp.data();
+  return m;
+}
 
 } // namespace qn::runtime
 

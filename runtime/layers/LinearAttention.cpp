@@ -2,10 +2,8 @@
 
 #include "runtime/layers/Layers.h"
 
-#include "runtime/ThreadPool.h"
+#include "runtime/layers/Recurrence.h"
 #include "runtime/ops/Activations.h"
-#include "runtime/ops/Conv.h"
-#include "runtime/ops/DeltaNetHead.h"
 #include "runtime/ops/Norms.h"
 
 namespace qn::runtime {
@@ -59,10 +57,8 @@ void linearAttention(LayerContext &c, const float *x, int64_t T, float *out) {
   c.dump("g_in-" + llvm::Twine(il), ws.g.data(), T * Hv);
 
   // 3. Causal conv over the channels with the carried window, then SiLU.
-  for (const SeqGroup &g : c.groups)
-    causalConv1dTokenMajor(u + g.begin * Cc, g.count, Cc, hp.convKernel,
-                           w.ssmConv1dT.data(), g.slot->conv[il].data(),
-                           ws.convWindow.data(), y + g.begin * Cc);
+  causalConvGroups(u, Cc, hp.convKernel, w.ssmConv1dT.data(), c.groups, il,
+                   ws.convWindow.data(), y);
   for (int64_t i = 0; i < T * Cc; ++i)
     y[i] = silu(y[i]);
   c.dump("conv_output_silu-" + llvm::Twine(il), y, T * Cc);
@@ -82,29 +78,15 @@ void linearAttention(LayerContext &c, const float *x, int64_t T, float *out) {
   // 5. The delta rule, one value head at a time (heads are independent);
   // v-head h reads q/k head h / (Hv/Hk). The algorithm (recurrent, chunked
   // or fused: the same function) comes from the delta mode and T.
-  const int64_t r = Hv / Hk;
-  auto runHeads = [&](int64_t h0, int64_t h1) {
-    for (const SeqGroup &sg : c.groups) {
-      const DeltaImpl impl = chooseDeltaImpl(c.deltaMode, sg.count, dk, dv);
-      const float *yg = y + sg.begin * Cc;
-      for (int64_t h = h0; h < h1; ++h) {
-        const int64_t kh = h / r;
-        DeltaHeadArgs a;
-        a.T = sg.count, a.dk = dk, a.dv = dv;
-        a.q = yg + kh * dk, a.k = yg + Ck + kh * dk, a.qkStride = Cc;
-        a.v = yg + 2 * Ck + h * dv, a.vStride = Cc;
-        a.g = ws.g.data() + sg.begin * Hv + h;
-        a.beta = ws.beta.data() + sg.begin * Hv + h, a.gStride = Hv;
-        a.M = sg.slot->delta[il].data() + h * dk * dv;
-        a.out = ws.o.data() + sg.begin * Cv + h * dv, a.outStride = Cv;
-        runDeltaHead(impl, a);
-      }
-    }
-  };
-  if (c.pool)
-    c.pool->parallelFor(Hv, runHeads);
-  else
-    runHeads(0, Hv);
+  DeltaNetOperands d;
+  d.Hk = Hk, d.Hv = Hv, d.dk = dk, d.dv = dv;
+  d.q = y, d.k = y + Ck, d.qRow = Cc, d.qHead = dk;
+  d.v = y + 2 * Ck, d.vRow = Cc, d.vHead = dv;
+  d.g = ws.g.data(), d.beta = ws.beta.data(), d.gRow = Hv, d.gHead = 1;
+  d.out = ws.o.data(), d.outRow = Cv, d.outHead = dv;
+  DeltaChoice choice;
+  choice.mode = c.deltaMode;
+  deltaNetGroups(d, c.groups, il, choice, c.pool);
   c.dump("attn_output-" + llvm::Twine(il), ws.o.data(), T * Cv);
   c.dump("new_state-" + llvm::Twine(il), first.delta[il].data(),
          static_cast<int64_t>(first.delta[il].size()));

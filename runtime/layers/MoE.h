@@ -1,0 +1,54 @@
+//===- MoE.h - routed and shared experts (spec §3.4) ------------*- C++ -*-===//
+//
+// Shared by the direct engine (moeFFN with a layer's weights) and the plan
+// executor (DispatchKind::MoE with weights bound by name).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QN_RUNTIME_LAYERS_MOE_H
+#define QN_RUNTIME_LAYERS_MOE_H
+
+#include "runtime/Dump.h"
+#include "runtime/kernels/Matmul.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace qn::runtime {
+
+/// The weights of one MoE block. Stacked expert tensors are views of
+/// `rows` x `cols` per expert (see expertView in Model.h); `router` has one
+/// row per expert.
+struct MoEWeights {
+  WeightView router, gateExps, upExps, downExps;
+  bool hasShared = false;
+  WeightView gateShexp, upShexp, downShexp;
+  /// [D] F32: the shared expert's gate vector.
+  const float *gateInpShexp = nullptr;
+};
+
+/// The sizes of a block: D hidden, E experts of width F, top K, shared
+/// expert width Fs (0 without one).
+struct MoEDims {
+  int64_t D = 0, E = 0, F = 0, K = 0, Fs = 0;
+};
+
+/// Scratch of moeFFN for up to `maxTokens` rows.
+struct MoEScratch {
+  std::vector<float> routerLogits, probs, weights, xe, eg, eu, ed, routed,
+      shared;
+  std::vector<int32_t> ids, expertTokens, expertSlots;
+
+  void allocate(const MoEDims &d, int64_t maxTokens);
+};
+
+/// out [T x D] = the routed experts' weighted sum plus the gated shared
+/// expert for x [T x D]. Each expert's weights are read once per call.
+/// Dumps use the peer's names with `layer`.
+void moeFFN(const MoEWeights &w, int64_t topK, const float *x, int64_t T,
+            MoEScratch &s, ThreadPool *pool, const Dumper &dump, int64_t layer,
+            float *out);
+
+} // namespace qn::runtime
+
+#endif // QN_RUNTIME_LAYERS_MOE_H
