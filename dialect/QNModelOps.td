@@ -22,11 +22,17 @@ def QN_EmbedOp : QN_Op<"embed", [Pure, InferTypeOpAdaptor]> {
     `table` is `[V, D]` (a float tensor or a stored weight), `ids` is a
     rank-1 tensor of i32 token ids; the result is `[T, D]` f32.
 
+    The table may also be an activation (`[T, D]` f32, `T` dynamic): then
+    the op gathers the rows `ids` (`[R]`, values in `[0, T)`) of it, as the
+    prefill entry does with `output_rows` before the output head.
+
     Example:
 
     ```mlir
     %h = qn.embed %tok_embd[%ids] : !qn.qweight<q4_k, 151936x2048>, tensor<?xi32>
     // %h : tensor<?x2048xf32>
+    %r = qn.embed %h[%rows] : tensor<?x2048xf32>, tensor<?xi32>
+    // %r : tensor<?x2048xf32>, one row per element of %rows
     ```
   }];
   let arguments = (ins QN_Weight:$table, RankedTensorOf<[I32]>:$ids);

@@ -255,6 +255,15 @@ llvm::Error buildEntry(OpBuilder &b, ModuleOp module,
   auto ids = RankedTensorType::get({numTokens}, b.getI32Type());
   Value tokens = args.add(ids, "qn.input", "tokens");
   Value positions = args.add(ids, "qn.input", "positions");
+  // Prefill computes logits only for the rows the caller asks for (the
+  // peer's inp_out_ids): the head is the largest matmul of a ubatch, and a
+  // prompt usually wants the last row only. Decode's one row is always
+  // wanted.
+  Value outputRows;
+  if (ShapedType::isDynamic(numTokens))
+    outputRows =
+        args.add(RankedTensorType::get({ShapedType::kDynamic}, b.getI32Type()),
+                 "qn.input", "output_rows");
 
   if (!model.tokenEmbd || !model.outputNorm || !model.output)
     return llvm::createStringError("cannot build the qn IR: the model lacks "
@@ -297,6 +306,9 @@ llvm::Error buildEntry(OpBuilder &b, ModuleOp module,
       results.push_back(s);
   }
   eb.setLayer(-1);
+  // ggml get_rows on the activations: [T, D] -> [R, D].
+  if (outputRows)
+    h = eb.create<EmbedOp>("result_rows", h, outputRows);
   Value hn = eb.create<RmsNormOp>("result_norm", h, *outputNorm, eb.epsilon());
   results[0] = eb.create<MatmulOp>("result_output", hn, *output);
   func::ReturnOp::create(b, func.getLoc(), results);

@@ -3,18 +3,22 @@
 // Builds the qn IR module of a `qwen3next` GGUF model (spec
 // ../shared/docs/qwen3next-model.md section 3): a `func.func @prefill` (a
 // ubatch of a dynamic number of tokens) and a `func.func @decode` (one
-// token), both returning the logits of every token and the updated state.
+// token), both returning logits and the updated state.
 //
 // Calling convention of both entries (docs/frontend.md):
 //   arguments: tokens `tensor<Txi32>` {qn.input = "tokens"},
 //              positions `tensor<Txi32>` {qn.input = "positions"},
+//              prefill only: output_rows `tensor<?xi32>`
+//                {qn.input = "output_rows"}, the R rows (0..T-1) whose
+//                logits are wanted,
 //              one argument per GGUF tensor the model uses
 //                {qn.weight = "<GGUF name>"},
 //              per linear layer N: conv state {qn.state = "conv_state-N"} and
 //                delta state {qn.state = "delta_state-N"}; per full-attention
 //                layer N: {qn.state = "k_cache-N"}, {qn.state = "v_cache-N"};
-//   results:   logits `tensor<TxVxf32>`, then every state in argument order
-//              (same qn.state names).
+//   results:   logits (prefill `tensor<RxVxf32>`, the rows output_rows
+//              names in its order; decode `tensor<1xVxf32>`), then every
+//              state in argument order (same qn.state names).
 // Every op carries `qn.name` (and a NameLoc) with the peer's tensor name,
 // e.g. "attn_norm-3", so dumps can be diffed against the peer's.
 //

@@ -36,6 +36,11 @@ func.func @embed_norm_matmul(%table: !qn.qweight<q4_k, 1024x256>, %ftable: tenso
   %h = qn.embed %table[%ids] : !qn.qweight<q4_k, 1024x256>, tensor<?xi32>
   // CHECK: qn.embed %{{.*}}[%{{.*}}] : tensor<1024x256xf32>, tensor<?xi32>
   %h2 = qn.embed %ftable[%ids] : tensor<1024x256xf32>, tensor<?xi32>
+  // Gathering rows of an activation (prefill's output rows).
+  // CHECK: qn.embed %{{.*}}[%{{.*}}] : tensor<?x256xf32>, tensor<?xi32>
+  %rows = qn.embed %h2[%ids] : tensor<?x256xf32>, tensor<?xi32>
+  // CHECK: qn.rms_norm %{{.*}}, %{{.*}} : tensor<?x256xf32>, tensor<256xf32>
+  %rows_n = qn.rms_norm %rows, %w : tensor<?x256xf32>, tensor<256xf32>
   // CHECK: qn.rms_norm %{{.*}}, %{{.*}} : tensor<?x256xf32>, tensor<256xf32>
   %a = qn.rms_norm %h, %w : tensor<?x256xf32>, tensor<256xf32>
   // CHECK: qn.rms_norm %{{.*}}, %{{.*}} {epsilon = 9.99999974E-6 : f32}

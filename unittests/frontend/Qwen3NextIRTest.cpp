@@ -160,11 +160,13 @@ TEST(FrontendTest, Whole80BConfigurationIsFastAndComplete) {
     EXPECT_EQ(countOps<qn::Conv1dCausalOp>(f), 36);
     EXPECT_EQ(countOps<qn::GatedAttentionOp>(f), 12);
     EXPECT_EQ(countOps<qn::MoeOp>(f), 48);
-    EXPECT_EQ(countOps<qn::EmbedOp>(f), 1);
-    // tokens, positions, 3 globals; per linear layer 9 mixer + 1 norm + 8
-    // MoE weights + 2 states; per attention layer 7 + 1 + 8 weights + 2
-    // caches.
-    EXPECT_EQ(f.getNumArguments(), 2u + 3 + 36 * 20 + 12 * 18);
+    // Prefill gathers the output rows with a second qn.embed.
+    bool prefill = entry == "prefill";
+    EXPECT_EQ(countOps<qn::EmbedOp>(f), prefill ? 2 : 1);
+    // tokens, positions (prefill: output_rows), 3 globals; per linear layer
+    // 9 mixer + 1 norm + 8 MoE weights + 2 states; per attention layer 7 +
+    // 1 + 8 weights + 2 caches.
+    EXPECT_EQ(f.getNumArguments(), (prefill ? 3u : 2u) + 3 + 36 * 20 + 12 * 18);
     // logits + two states per layer.
     EXPECT_EQ(f.getNumResults(), 1u + 2 * 48);
   }
@@ -310,8 +312,13 @@ TEST(FrontendTest, TiedOutputReusesTheEmbeddingArgument) {
   auto module = qn::frontend::buildQwen3NextModule(ctx, s->model);
   ASSERT_TRUE(!!module) << llvm::toString(module.takeError());
   func::FuncOp f = findOp(**module, "prefill");
+  // The token embedding (prefill also gathers its output rows with a
+  // second qn.embed, on activations).
   Value table;
-  f.walk([&](qn::EmbedOp e) { table = e.getTable(); });
+  f.walk([&](qn::EmbedOp e) {
+    if (!table)
+      table = e.getTable();
+  });
   auto head = findNamed(f, "result_output").getDefiningOp<qn::MatmulOp>();
   ASSERT_TRUE(head);
   EXPECT_EQ(head.getWeight(), table);
@@ -373,6 +380,47 @@ TEST(FrontendTest, HyperParametersTheOpsCannotExpress) {
   s->model.layers[1].ssmA = nullptr;
   EXPECT_NE(buildError(s->model).find("layer 1 lacks tensors"),
             std::string::npos);
+}
+
+TEST(FrontendTest, PrefillHeadSeesOnlyTheOutputRows) {
+  auto s = makeModel(legacySmall(2, 4, 8, 8));
+  MLIRContext ctx(MLIRContext::Threading::DISABLED);
+  auto module = qn::frontend::buildQwen3NextModule(ctx, s->model);
+  ASSERT_TRUE(!!module) << llvm::toString(module.takeError());
+  func::FuncOp f = findOp(**module, "prefill");
+  ASSERT_TRUE(f);
+  auto rowsName = f.getArgAttrOfType<StringAttr>(2, "qn.input");
+  ASSERT_TRUE(rowsName);
+  EXPECT_EQ(rowsName.getValue(), "output_rows");
+  BlockArgument rows = f.getArgument(2);
+  EXPECT_EQ(llvm::cast<RankedTensorType>(rows.getType()).getShape(),
+            ArrayRef<int64_t>({ShapedType::kDynamic}));
+  // rows -> result_rows (gather of the last layer's output) -> result_norm
+  // -> result_output, which is the returned logits.
+  ASSERT_TRUE(rows.hasOneUse());
+  auto gather = llvm::dyn_cast<qn::EmbedOp>(*rows.user_begin());
+  ASSERT_TRUE(gather);
+  EXPECT_EQ(gather->getAttrOfType<StringAttr>("qn.name").getValue(),
+            "result_rows");
+  auto lastOut = gather.getTable().getDefiningOp<qn::AddOp>();
+  ASSERT_TRUE(lastOut);
+  EXPECT_EQ(lastOut->getAttrOfType<StringAttr>("qn.name").getValue(),
+            "l_out-3");
+  ASSERT_TRUE(gather.getResult().hasOneUse());
+  auto norm = llvm::dyn_cast<qn::RmsNormOp>(*gather->user_begin());
+  ASSERT_TRUE(norm);
+  auto head = llvm::dyn_cast<qn::MatmulOp>(*norm->user_begin());
+  ASSERT_TRUE(head);
+  auto ret = llvm::cast<func::ReturnOp>(f.getBody().front().getTerminator());
+  EXPECT_EQ(ret.getOperand(0), head.getResult());
+  // Decode has no output_rows argument and no gather.
+  func::FuncOp d = findOp(**module, "decode");
+  for (unsigned i = 0; i < d.getNumArguments(); ++i) {
+    if (auto in = d.getArgAttrOfType<StringAttr>(i, "qn.input")) {
+      EXPECT_NE(in.getValue(), "output_rows");
+    }
+  }
+  EXPECT_EQ(countOps<qn::EmbedOp>(d), 1);
 }
 
 } // namespace
