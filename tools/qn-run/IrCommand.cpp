@@ -1,22 +1,26 @@
 //===- IrCommand.cpp - `qn-run ir`: print the model's qn IR ---------------===//
 //
 //   qn-run ir -m MODEL.gguf [--entry prefill|decode|all] [--kv f16|f32]
-//             [--emit qn|kernels] [--jit [--jit-cache DIR]] [-o FILE]
-//             [--time]
+//             [--emit qn|kernels|plan] [--jit [--jit-cache DIR]]
+//             [--delta-mode 0|1|2|auto] [-o FILE] [--time]
 //
 // Builds the qn IR module of the whole model (frontend/Qwen3NextIR.h): a
 // @prefill entry over a dynamic number of tokens and a @decode entry over
 // one, with every weight and state as an argument. The output parses and
 // verifies with qn-opt. `--emit kernels` prints instead the loop kernels
 // generated for the model's elementwise chains (codegen/), `--jit` lowers and
-// JIT-compiles them and reports how many and how long on stderr.
+// JIT-compiles them and reports how many and how long on stderr. `--emit
+// plan` runs the whole compile path (codegen/CompileModel.h: pipeline with
+// --delta-mode, kernels, JIT) and prints the runtime plans of the entries.
 //
 //===----------------------------------------------------------------------===//
 #include "Command.h"
 
+#include "codegen/CompileModel.h"
 #include "codegen/CpuJit.h"
 #include "codegen/ElementwiseChains.h"
 #include "codegen/ElementwiseKernel.h"
+#include "codegen/ProgramPrinter.h"
 #include "frontend/Qwen3NextIR.h"
 #include "gguf/GGUFFile.h"
 #include "gguf/Qwen3Next.h"
@@ -54,8 +58,9 @@ cl::opt<std::string> outputPath("o",
                                 cl::sub(irCmd), cl::cat(irCat));
 cl::opt<std::string> emitWhat("emit",
                               cl::desc("what to print: qn (the model's qn "
-                                       "IR, default) or kernels (the "
-                                       "generated elementwise kernels)"),
+                                       "IR, default), kernels (the "
+                                       "generated elementwise kernels) or "
+                                       "plan (the compiled runtime plans)"),
                               cl::init("qn"), cl::sub(irCmd), cl::cat(irCat));
 cl::opt<bool> jitKernels("jit",
                          cl::desc("JIT-compile the generated kernels for this "
@@ -66,6 +71,11 @@ cl::opt<std::string>
              cl::desc("with --jit: keep the compiled object code in this "
                       "directory, keyed by a hash of the IR and the CPU"),
              cl::value_desc("dir"), cl::sub(irCmd), cl::cat(irCat));
+cl::opt<std::string>
+    deltaMode("delta-mode",
+              cl::desc("with --emit plan: qn-select-delta-path mode 0, 1, 2 "
+                       "or auto (default)"),
+              cl::init("auto"), cl::sub(irCmd), cl::cat(irCat));
 cl::opt<bool> printTime("time",
                         cl::desc("report the time to build the IR on stderr"),
                         cl::sub(irCmd), cl::cat(irCat));
@@ -73,6 +83,39 @@ cl::opt<bool> printTime("time",
 int fail(const Twine &message) {
   errs() << "qn-run ir: " << message << "\n";
   return 1;
+}
+
+/// `--emit plan`: compile the model (both entries) and print the plans of
+/// the entries --entry names; the compile summary goes to stderr.
+int printPlans(const qn::gguf::Qwen3NextModel &model,
+               const qn::frontend::IRBuildOptions &options) {
+  qn::codegen::CompileOptions compile;
+  compile.kvType = options.kvType;
+  compile.deltaMode = deltaMode;
+  compile.jitCacheDir = jitCache; // no cache unless --jit-cache DIR
+  auto compiled = qn::codegen::compileModel(model, compile);
+  if (!compiled)
+    return fail(modelPath + ": " + toString(compiled.takeError()));
+  const qn::codegen::CompileStats &s = (*compiled)->stats();
+  errs() << formatv("qn-run ir: compiled in {0:f3} s: {1} elementwise "
+                    "chains, {2} distinct kernels {3} in {4:f3} s; prefill "
+                    "{5} dispatches, {6} slots; decode {7} dispatches, {8} "
+                    "slots\n",
+                    s.seconds, s.chains, s.kernels,
+                    s.kernelsFromCache ? "loaded from the JIT cache"
+                                       : "JIT-compiled",
+                    s.jitSeconds, s.prefillDispatches, s.prefillSlots,
+                    s.decodeDispatches, s.decodeSlots);
+  std::error_code ec;
+  ToolOutputFile out(outputPath, ec, sys::fs::OF_TextWithCRLF);
+  if (ec)
+    return fail("cannot write '" + outputPath + "': " + ec.message());
+  if (options.entries != qn::frontend::EntrySet::Decode)
+    qn::codegen::printProgram(out.os(), (*compiled)->prefill());
+  if (options.entries != qn::frontend::EntrySet::Prefill)
+    qn::codegen::printProgram(out.os(), (*compiled)->decode());
+  out.keep();
+  return 0;
 }
 
 int runIr() {
@@ -91,8 +134,8 @@ int runIr() {
   else if (kvName != "f16")
     return fail("--kv must be f16 or f32, got '" + kvName + "'");
 
-  if (emitWhat != "qn" && emitWhat != "kernels")
-    return fail("--emit must be qn or kernels, got '" + emitWhat + "'");
+  if (emitWhat != "qn" && emitWhat != "kernels" && emitWhat != "plan")
+    return fail("--emit must be qn, kernels or plan, got '" + emitWhat + "'");
 
   auto file = qn::gguf::GGUFFile::open(modelPath);
   if (!file)
@@ -100,6 +143,9 @@ int runIr() {
   auto model = qn::gguf::describeQwen3Next(**file);
   if (!model)
     return fail(modelPath + ": " + toString(model.takeError()));
+
+  if (emitWhat == "plan")
+    return printPlans(*model, options);
 
   // The module is built in one thread; the context's pool is not needed.
   mlir::MLIRContext ctx(mlir::MLIRContext::Threading::DISABLED);

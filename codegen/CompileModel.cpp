@@ -1,0 +1,222 @@
+//===- CompileModel.cpp - GGUF model -> compiled prefill/decode plans -----===//
+//
+// The plans are built before the kernels are compiled, so that a model the
+// plan cannot express (e.g. delta mode 0) fails in milliseconds, not after
+// the JIT; the kernel addresses are filled in afterwards by name.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/CompileModel.h"
+#include "codegen/CpuJit.h"
+#include "codegen/ElementwiseChains.h"
+#include "codegen/ElementwiseKernel.h"
+#include "codegen/PlanBuilder.h"
+
+#include "passes/Passes.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+
+#include <chrono>
+#include <mutex>
+
+using namespace mlir;
+
+namespace qn::codegen {
+
+CompiledModel::~CompiledModel() = default;
+
+std::string defaultKernelCacheDir() {
+  llvm::SmallString<256> path;
+  if (auto xdg = llvm::sys::Process::GetEnv("XDG_CACHE_HOME");
+      xdg && !xdg->empty()) {
+    path = *xdg;
+  } else if (auto home = llvm::sys::Process::GetEnv("HOME");
+             home && !home->empty()) {
+    path = *home;
+    llvm::sys::path::append(path, ".cache");
+  } else {
+    return "";
+  }
+  llvm::sys::path::append(path, "qn", "kernels");
+  return path.str().str();
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+llvm::Error failure(const llvm::Twine &step, llvm::Error cause) {
+  return llvm::createStringError("compiling the model: " + step + ": " +
+                                 llvm::toString(std::move(cause)));
+}
+
+/// qn-cpu-pipeline is registered by name (its options are pipeline
+/// options); qn-opt registers it too, so only when nobody has yet.
+void ensurePipelinesRegistered() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (!PassPipelineInfo::lookup("qn-cpu-pipeline"))
+      registerQNPipelines();
+  });
+}
+
+llvm::Error runCpuPipeline(ModuleOp module, llvm::StringRef deltaMode) {
+  ensurePipelinesRegistered();
+  MLIRContext *ctx = module.getContext();
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
+    // Remarks (qn-assign-backends' split count) are not failures.
+    if (diag.getSeverity() == DiagnosticSeverity::Error)
+      diagnostics +=
+          llvm::formatv("\n{0}: {1}", diag.getLocation(), diag.str());
+    return success();
+  });
+  // The manager is anchored on builtin.module: the pipeline text is what
+  // goes inside `builtin.module(...)`.
+  PassManager pm(ctx);
+  std::string pipeline =
+      ("qn-cpu-pipeline{delta-mode=" + deltaMode + "}").str();
+  std::string parseErrors;
+  llvm::raw_string_ostream os(parseErrors);
+  if (failed(parsePassPipeline(pipeline, pm, os)))
+    return llvm::createStringError("cannot parse '" + pipeline +
+                                   "': " + parseErrors);
+  if (failed(pm.run(module)))
+    return llvm::createStringError(pipeline + " failed:" + diagnostics);
+  return llvm::Error::success();
+}
+
+/// Root op of every chain of `module` -> its kernel name, in the order
+/// emitChainKernels reported them (the same walk).
+llvm::Expected<ChainKernelMap>
+mapChainRoots(ModuleOp module, const std::vector<ChainKernel> &names) {
+  ChainKernelMap map;
+  size_t next = 0;
+  for (auto func : module.getOps<func::FuncOp>())
+    for (const ElementwiseChain &chain : findElementwiseChains(func)) {
+      if (next >= names.size())
+        return llvm::createStringError("more chains than kernels");
+      map[chain.root()] = {names[next++].kernel, nullptr};
+    }
+  if (next != names.size())
+    return llvm::createStringError("fewer chains than kernels");
+  return map;
+}
+
+/// Every chain root -> a kernel without a name: enough to check that the
+/// plan can be built at all.
+ChainKernelMap placeholderKernels(ModuleOp module) {
+  ChainKernelMap map;
+  for (auto func : module.getOps<func::FuncOp>())
+    for (const ElementwiseChain &chain : findElementwiseChains(func))
+      map[chain.root()] = {};
+  return map;
+}
+
+llvm::Expected<runtime::plan::Program>
+buildEntry(ModuleOp module, llvm::StringRef name, const ChainKernelMap &map) {
+  auto entry = module.lookupSymbol<func::FuncOp>(name);
+  if (!entry)
+    return llvm::createStringError("the module has no @" + name);
+  return buildProgram(entry, map);
+}
+
+} // namespace
+
+llvm::Expected<std::unique_ptr<CompiledModel>>
+compileModel(const gguf::Qwen3NextModel &model, const CompileOptions &opts) {
+  const Clock::time_point start = Clock::now();
+  const std::string &mode = opts.deltaMode;
+  if (mode != "0" && mode != "1" && mode != "2" && mode != "auto")
+    return llvm::createStringError("compiling the model: delta mode must be "
+                                   "0, 1, 2 or auto, got '" +
+                                   mode + "'");
+
+  MLIRContext ctx(MLIRContext::Threading::DISABLED);
+  frontend::IRBuildOptions irOptions;
+  irOptions.kvType = opts.kvType;
+  auto module = frontend::buildQwen3NextModule(ctx, model, irOptions);
+  if (!module)
+    return failure("building the qn IR", module.takeError());
+  if (llvm::Error err = runCpuPipeline(**module, mode))
+    return failure("qn-cpu-pipeline", std::move(err));
+
+  loadKernelDialects(ctx);
+  OwningOpRef<ModuleOp> kernels(ModuleOp::create(UnknownLoc::get(&ctx)));
+  auto names = emitChainKernels(**module, *kernels);
+  if (!names) {
+    // A model the plan cannot express (its chains may be anywhere) is the
+    // error to report first.
+    ChainKernelMap any = placeholderKernels(**module);
+    for (llvm::StringRef entry : {"prefill", "decode"})
+      if (auto p = buildEntry(**module, entry, any); !p) {
+        llvm::consumeError(names.takeError());
+        return failure("building the plan", p.takeError());
+      }
+    return failure("generating the elementwise kernels", names.takeError());
+  }
+  auto map = mapChainRoots(**module, *names);
+  if (!map)
+    return failure("matching chains to kernels", map.takeError());
+
+  std::unique_ptr<CompiledModel> result(new CompiledModel());
+  auto prefill = buildEntry(**module, "prefill", *map);
+  if (!prefill)
+    return failure("building the plan", prefill.takeError());
+  auto decode = buildEntry(**module, "decode", *map);
+  if (!decode)
+    return failure("building the plan", decode.takeError());
+  result->prefillProgram = std::move(*prefill);
+  result->decodeProgram = std::move(*decode);
+
+  const Clock::time_point jitStart = Clock::now();
+  CpuJitOptions jitOptions;
+  jitOptions.cacheDir = opts.jitCacheDir;
+  auto jit = CpuJit::compile(*kernels, jitOptions);
+  if (!jit)
+    return failure("JIT-compiling the kernels", jit.takeError());
+  result->jit = std::move(*jit);
+  llvm::StringMap<void *> addresses;
+  for (runtime::plan::Program *p :
+       {&result->prefillProgram, &result->decodeProgram})
+    for (runtime::plan::Dispatch &d : p->dispatches) {
+      if (d.kind != runtime::plan::DispatchKind::Elementwise)
+        continue;
+      auto [it, inserted] = addresses.try_emplace(d.kernelName, nullptr);
+      if (inserted) {
+        auto addr = result->jit->lookupKernel(d.kernelName);
+        if (!addr)
+          return failure("looking up kernel '" + d.kernelName + "'",
+                         addr.takeError());
+        it->second = *addr;
+      }
+      d.kernel = it->second;
+    }
+
+  CompileStats &s = result->compileStats;
+  s.jitSeconds = secondsSince(jitStart);
+  s.kernelsFromCache = result->jit->loadedFromCache();
+  s.cacheFile = result->jit->cacheFile().str();
+  s.chains = names->size();
+  for (const ChainKernel &ck : *names)
+    s.kernels += ck.chain == ck.kernel;
+  s.prefillDispatches = result->prefillProgram.dispatches.size();
+  s.decodeDispatches = result->decodeProgram.dispatches.size();
+  s.prefillSlots = result->prefillProgram.numSlots;
+  s.decodeSlots = result->decodeProgram.numSlots;
+  s.seconds = secondsSince(start);
+  return std::move(result);
+}
+
+} // namespace qn::codegen

@@ -1,0 +1,199 @@
+//===- ProgramPrinter.cpp - readable listing of a runtime plan ------------===//
+
+#include "codegen/ProgramPrinter.h"
+
+#include "llvm/Support/Format.h"
+
+namespace qn::codegen {
+namespace {
+
+namespace plan = qn::runtime::plan;
+
+const char *typeName(plan::ElementType t) {
+  switch (t) {
+  case plan::ElementType::F32:
+    return "f32";
+  case plan::ElementType::F16:
+    return "f16";
+  case plan::ElementType::I32:
+    return "i32";
+  }
+  return "?";
+}
+
+const char *stateName(plan::StateKind k) {
+  switch (k) {
+  case plan::StateKind::ConvWindow:
+    return "conv_window";
+  case plan::StateKind::DeltaMatrix:
+    return "delta_matrix";
+  case plan::StateKind::KeyCache:
+    return "key_cache";
+  case plan::StateKind::ValueCache:
+    return "value_cache";
+  }
+  return "?";
+}
+
+const char *kindName(plan::DispatchKind k) {
+  switch (k) {
+  case plan::DispatchKind::Embed:
+    return "embed";
+  case plan::DispatchKind::RmsNorm:
+    return "rms_norm";
+  case plan::DispatchKind::L2Norm:
+    return "l2_norm";
+  case plan::DispatchKind::Matmul:
+    return "matmul";
+  case plan::DispatchKind::Conv1dCausal:
+    return "conv1d_causal";
+  case plan::DispatchKind::GatedDeltaNet:
+    return "gated_delta_net";
+  case plan::DispatchKind::GatedAttention:
+    return "gated_attention";
+  case plan::DispatchKind::MoE:
+    return "moe";
+  case plan::DispatchKind::Copy:
+    return "copy";
+  case plan::DispatchKind::Elementwise:
+    return "elementwise";
+  }
+  return "?";
+}
+
+const char *implName(int64_t impl) {
+  switch (impl) {
+  case -1:
+    return "cost-model";
+  case 0:
+    return "recurrent";
+  case 1:
+    return "chunked";
+  case 2:
+    return "fused";
+  }
+  return "?";
+}
+
+void printDim(llvm::raw_ostream &os, int64_t d) {
+  if (d == plan::kTokens)
+    os << 'T';
+  else if (d == plan::kOutputRows)
+    os << 'R';
+  else if (d == plan::kContextRows)
+    os << 'C';
+  else
+    os << d;
+}
+
+void printShape(llvm::raw_ostream &os, const plan::Value &v) {
+  os << typeName(v.type) << '[';
+  for (size_t i = 0; i < v.shape.size(); ++i) {
+    if (i)
+      os << 'x';
+    printDim(os, v.shape[i]);
+  }
+  os << ']';
+}
+
+void printIds(llvm::raw_ostream &os, const std::vector<int32_t> &ids) {
+  os << '(';
+  for (size_t i = 0; i < ids.size(); ++i)
+    os << (i ? ", %" : "%") << ids[i];
+  os << ')';
+}
+
+void printValue(llvm::raw_ostream &os, int32_t id, const plan::Value &v) {
+  os << "  %" << id << ' ';
+  switch (v.kind) {
+  case plan::ValueKind::Tokens:
+  case plan::ValueKind::Positions:
+  case plan::ValueKind::OutputRows:
+    os << "input";
+    break;
+  case plan::ValueKind::Weight:
+    os << "weight";
+    break;
+  case plan::ValueKind::State:
+    os << "state";
+    break;
+  case plan::ValueKind::Scratch:
+    os << "scratch";
+    break;
+  case plan::ValueKind::View:
+    os << "view";
+    break;
+  }
+  os << ' ' << v.name << ' ';
+  printShape(os, v);
+  if (v.kind == plan::ValueKind::State)
+    os << ' ' << stateName(v.state) << " layer " << v.layer;
+  if (v.kind == plan::ValueKind::Scratch)
+    os << " slot " << v.slot;
+  if (v.kind == plan::ValueKind::View) {
+    os << " of %" << v.base << " offset " << v.offset << " strides [";
+    for (size_t i = 0; i < v.strides.size(); ++i)
+      os << (i ? ", " : "") << v.strides[i];
+    os << ']';
+  }
+  os << '\n';
+}
+
+void printAttributes(llvm::raw_ostream &os, const plan::Dispatch &d) {
+  switch (d.kind) {
+  case plan::DispatchKind::RmsNorm:
+  case plan::DispatchKind::L2Norm:
+    os << llvm::format(" eps=%g", d.f0);
+    break;
+  case plan::DispatchKind::GatedDeltaNet:
+    os << " impl=" << implName(d.i0);
+    if (d.i1 > 0)
+      os << " recurrent-below=" << d.i1;
+    if (d.f0 != 0)
+      os << llvm::format(" clamp=%g", d.f0);
+    break;
+  case plan::DispatchKind::GatedAttention:
+    os << " heads=" << d.i0 << " kv_heads=" << d.i1 << " head_dim=" << d.i2
+       << " rope_dims=" << d.i3
+       << llvm::format(" rope_base=%g eps=%g", d.f0, d.f1);
+    break;
+  case plan::DispatchKind::MoE:
+    os << " top_k=" << d.i0 << (d.i1 ? " shared" : "");
+    break;
+  case plan::DispatchKind::Elementwise:
+    os << " kernel=" << d.kernelName << (d.kernel ? "" : " (not compiled)");
+    break;
+  default:
+    break;
+  }
+}
+
+} // namespace
+
+void printProgram(llvm::raw_ostream &os, const plan::Program &program) {
+  os << "program @" << program.entry << ": " << program.values.size()
+     << " values, " << program.dispatches.size() << " dispatches, "
+     << program.numSlots << " scratch slots, "
+     << (program.singleToken ? "single token" : "dynamic token count")
+     << ", logits %" << program.logits;
+  if (program.logits >= 0 &&
+      program.logits < static_cast<int32_t>(program.values.size())) {
+    os << ' ';
+    printShape(os, program.values[program.logits]);
+  }
+  os << "\nvalues:\n";
+  for (size_t i = 0; i < program.values.size(); ++i)
+    printValue(os, static_cast<int32_t>(i), program.values[i]);
+  os << "dispatches:\n";
+  for (size_t i = 0; i < program.dispatches.size(); ++i) {
+    const plan::Dispatch &d = program.dispatches[i];
+    os << "  " << i << ' ' << kindName(d.kind) << ' ' << d.name << ' ';
+    printIds(os, d.operands);
+    os << " -> ";
+    printIds(os, d.results);
+    printAttributes(os, d);
+    os << '\n';
+  }
+}
+
+} // namespace qn::codegen
