@@ -1,0 +1,602 @@
+//===- Check.cpp - check every dispatch of a Program ---------------------===//
+//
+// Each dispatch kind's contract (Program.h) checked once, so `run` can trust
+// every pointer and size: operand and result counts, value kinds, element
+// types, shapes against each other and the attributes, contiguous operands,
+// no result overlapping an operand (except exact in-place elementwise
+// work). Binds what the kernels read: weight views, float copies of weights
+// stored in other formats, conv kernels transposed; sizes the micro-kernel
+// scratch over all dispatches.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/plan/Bindings.h"
+
+#include "gguf/Dequantize.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+
+namespace qn::runtime::plan {
+
+namespace {
+
+/// Sizes the micro-kernels' scratch must hold, over all dispatches.
+struct ScratchNeeds {
+  int64_t convWindow = 0;
+  int64_t qDim = 0, kvDim = 0, group = 0;
+  MoEDims moe;
+  /// Elementwise calls: memref descriptor words and arguments.
+  size_t descriptorWords = 0, kernelArgs = 0;
+};
+
+class DispatchChecker {
+public:
+  DispatchChecker(Bindings &b, size_t index, ScratchNeeds &needs)
+      : b(b), index(index), d(b.program.dispatches[index]), needs(needs) {}
+
+  llvm::Error check();
+
+private:
+  llvm::Error fail(const llvm::Twine &what) const {
+    return b.dispatchError(index, what);
+  }
+  const Value &val(int32_t id) const { return b.value(id); }
+  std::string describe(int32_t id) const {
+    return "'" + val(id).name + "' " + typeName(val(id).type).str() + " " +
+           shapeString(val(id).shape);
+  }
+
+  llvm::Error arity(size_t operands, size_t results);
+  llvm::Error ids();
+  /// An activation operand: F32 (or `type`), contiguous, not a state.
+  llvm::Error activation(int32_t id, llvm::StringRef role,
+                         ElementType type = ElementType::F32);
+  /// An operand read as F32 elements: an activation or a weight (then
+  /// dequantized once when not stored as F32).
+  llvm::Error floats(int32_t id, llvm::StringRef role);
+  /// A weight operand multiplied or gathered by rows.
+  llvm::Error matrix(int32_t id, llvm::StringRef role, size_t rank);
+  llvm::Error state(int32_t id, StateKind kind, llvm::StringRef role);
+  /// results[i] is the in-place update of the state operand `operand`.
+  llvm::Error stateResult(size_t i, int32_t operand);
+  /// results[0]: writable scratch (a View of scratch), `type`, contiguous
+  /// unless `strided`.
+  llvm::Error output(ElementType type = ElementType::F32, bool strided = false);
+  llvm::Error shapeIs(int32_t id, llvm::StringRef role,
+                      llvm::ArrayRef<int64_t> shape);
+  llvm::Error noOverlap();
+
+  llvm::Error embed();
+  llvm::Error rmsNorm();
+  llvm::Error l2Norm();
+  llvm::Error matmul();
+  llvm::Error conv();
+  llvm::Error deltaNet();
+  llvm::Error attention();
+  llvm::Error moe();
+  llvm::Error copy();
+  llvm::Error elementwise();
+
+  Bindings &b;
+  size_t index;
+  const Dispatch &d;
+  ScratchNeeds &needs;
+};
+
+llvm::Error DispatchChecker::arity(size_t operands, size_t results) {
+  if (d.operands.size() != operands || d.results.size() != results)
+    return fail(llvm::formatv("{0} operands and {1} results, expected {2} "
+                              "and {3}",
+                              d.operands.size(), d.results.size(), operands,
+                              results));
+  return llvm::Error::success();
+}
+
+llvm::Error DispatchChecker::ids() {
+  const int32_t n = static_cast<int32_t>(b.program.values.size());
+  for (const std::vector<int32_t> *list : {&d.operands, &d.results})
+    for (int32_t id : *list)
+      if (id < 0 || id >= n)
+        return fail(
+            llvm::formatv("value #{0} does not exist ({1} values)", id, n));
+  if (d.results.empty())
+    return fail("no result");
+  return llvm::Error::success();
+}
+
+llvm::Error DispatchChecker::activation(int32_t id, llvm::StringRef role,
+                                        ElementType type) {
+  const Value &v = val(id);
+  if (v.kind == ValueKind::State)
+    return fail(role + " is state " + describe(id) +
+                ", which only stateful dispatches read");
+  if (v.kind == ValueKind::Weight)
+    return fail(role + " is weight " + describe(id) +
+                ", expected an activation");
+  if (v.type != type)
+    return fail(role + " " + describe(id) + " is not " + typeName(type));
+  if (!b.values[id].contiguous)
+    return fail(role + " " + describe(id) +
+                " is a strided view (only Copy reads those)");
+  return llvm::Error::success();
+}
+
+llvm::Error DispatchChecker::floats(int32_t id, llvm::StringRef role) {
+  const Value &v = val(id);
+  if (v.kind != ValueKind::Weight)
+    return activation(id, role);
+  Bound &w = b.values[id];
+  if (!w.floats) {
+    std::vector<float> &copy =
+        b.owned.emplace_back(static_cast<size_t>(w.tensor->numElements()));
+    if (llvm::Error err = gguf::dequantize(w.tensor->type, w.tensor->data,
+                                           copy.data(), copy.size()))
+      return fail(role + " " + describe(id) + " cannot be read as floats: " +
+                  llvm::toString(std::move(err)));
+    w.floats = copy.data();
+    w.data = reinterpret_cast<uint8_t *>(copy.data());
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error DispatchChecker::matrix(int32_t id, llvm::StringRef role,
+                                    size_t rank) {
+  const Value &v = val(id);
+  if (v.kind != ValueKind::Weight)
+    return fail(role + " " + describe(id) + " is not a weight");
+  if (v.shape.size() != rank)
+    return fail(
+        llvm::formatv("{0} {1} is not of rank {2}", role, describe(id), rank));
+  Bound &w = b.values[id];
+  const gguf::TensorInfo &t = *w.tensor;
+  if (!gguf::canDequantize(t.type) || !gguf::isValidRowLength(t.type, t.ne[0]))
+    return fail(role + " " + describe(id) + " is stored as " +
+                gguf::getTypeName(t.type) + ", which qn cannot multiply");
+  w.matrix.type = t.type;
+  w.matrix.data = t.data;
+  w.matrix.cols = t.ne[0];
+  w.matrix.rows = t.ne.size() > 1 ? t.ne[1] : 1;
+  w.matrix.rowBytes = gguf::rowBytes(t.type, t.ne[0]);
+  return llvm::Error::success();
+}
+
+llvm::Error DispatchChecker::state(int32_t id, StateKind kind,
+                                   llvm::StringRef role) {
+  const Value &v = val(id);
+  if (v.kind != ValueKind::State || v.state != kind)
+    return fail(role + " " + describe(id) + " is not the right kind of state");
+  return llvm::Error::success();
+}
+
+llvm::Error DispatchChecker::stateResult(size_t i, int32_t operand) {
+  const Value &r = val(d.results[i]), &s = val(operand);
+  if (r.kind != ValueKind::State || r.state != s.state || r.layer != s.layer)
+    return fail(llvm::formatv("result {0} {1} is not the updated state '{2}'",
+                              i, describe(d.results[i]), s.name));
+  return llvm::Error::success();
+}
+
+llvm::Error DispatchChecker::output(ElementType type, bool strided) {
+  const int32_t id = d.results[0];
+  const Value &v = val(id);
+  const Value &root = val(b.values[id].root);
+  if (root.kind != ValueKind::Scratch)
+    return fail("result " + describe(id) +
+                " is not scratch (only scratch can be written)");
+  if (v.type != type)
+    return fail("result " + describe(id) + " is not " + typeName(type));
+  if (!strided && !b.values[id].contiguous)
+    return fail("result " + describe(id) + " is a strided view");
+  return llvm::Error::success();
+}
+
+llvm::Error DispatchChecker::shapeIs(int32_t id, llvm::StringRef role,
+                                     llvm::ArrayRef<int64_t> shape) {
+  if (llvm::ArrayRef<int64_t>(val(id).shape) != shape)
+    return fail(role + " " + describe(id) + " should be " + shapeString(shape));
+  return llvm::Error::success();
+}
+
+llvm::Error DispatchChecker::noOverlap() {
+  // Scratch values of one slot share memory; a result may only be its
+  // operand exactly (elementwise work in place), never partly.
+  const bool inPlaceOk = d.kind == DispatchKind::Elementwise ||
+                         d.kind == DispatchKind::RmsNorm ||
+                         d.kind == DispatchKind::L2Norm;
+  const int32_t r = d.results[0];
+  const Bound &rb = b.values[r];
+  const Value &rroot = val(rb.root);
+  for (int32_t o : d.operands) {
+    const Bound &ob = b.values[o];
+    const Value &oroot = val(ob.root);
+    if (oroot.kind != ValueKind::Scratch || oroot.slot != rroot.slot)
+      continue;
+    const bool exact = inPlaceOk && ob.rootOffset == rb.rootOffset &&
+                       val(o).shape == val(r).shape && ob.contiguous &&
+                       rb.contiguous;
+    if (!exact)
+      return fail(llvm::formatv("result {0} shares scratch slot {1} with "
+                                "operand {2}",
+                                describe(r), rroot.slot, describe(o)));
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error DispatchChecker::embed() {
+  if (llvm::Error err = arity(2, 1))
+    return err;
+  const int32_t table = d.operands[0], idsId = d.operands[1];
+  if (llvm::Error err = activation(idsId, "the ids", ElementType::I32))
+    return err;
+  if (val(idsId).shape.size() != 1)
+    return fail("the ids " + describe(idsId) + " are not a vector");
+  if (val(table).kind == ValueKind::Weight) {
+    if (llvm::Error err = matrix(table, "the table", 2))
+      return err;
+  } else if (llvm::Error err = activation(table, "the table")) {
+    return err;
+  } else if (val(table).shape.size() != 2) {
+    return fail("the table " + describe(table) + " is not a matrix");
+  }
+  if (llvm::Error err = output())
+    return err;
+  return shapeIs(d.results[0], "the result",
+                 {val(idsId).shape[0], val(table).shape[1]});
+}
+
+llvm::Error DispatchChecker::rmsNorm() {
+  if (llvm::Error err = arity(2, 1))
+    return err;
+  const int32_t x = d.operands[0], w = d.operands[1];
+  if (llvm::Error err = activation(x, "the input"))
+    return err;
+  if (val(x).shape.empty())
+    return fail("the input " + describe(x) + " is a scalar");
+  if (llvm::Error err = floats(w, "the weight"))
+    return err;
+  if (llvm::Error err = shapeIs(w, "the weight", {val(x).shape.back()}))
+    return err;
+  if (llvm::Error err = output())
+    return err;
+  return shapeIs(d.results[0], "the result", val(x).shape);
+}
+
+llvm::Error DispatchChecker::l2Norm() {
+  if (llvm::Error err = arity(1, 1))
+    return err;
+  const int32_t x = d.operands[0];
+  if (llvm::Error err = activation(x, "the input"))
+    return err;
+  if (val(x).shape.empty())
+    return fail("the input " + describe(x) + " is a scalar");
+  if (llvm::Error err = output())
+    return err;
+  return shapeIs(d.results[0], "the result", val(x).shape);
+}
+
+llvm::Error DispatchChecker::matmul() {
+  if (llvm::Error err = arity(2, 1))
+    return err;
+  const int32_t x = d.operands[0], w = d.operands[1];
+  if (llvm::Error err = activation(x, "the input"))
+    return err;
+  if (llvm::Error err = matrix(w, "the weight", 2))
+    return err;
+  const std::vector<int64_t> &xs = val(x).shape, &ws = val(w).shape;
+  if (xs.size() < 2 || xs.back() != ws[1])
+    return fail("the input " + describe(x) + " does not fit the weight " +
+                describe(w));
+  std::vector<int64_t> out = xs;
+  out.back() = ws[0];
+  if (llvm::Error err = output())
+    return err;
+  return shapeIs(d.results[0], "the result", out);
+}
+
+llvm::Error DispatchChecker::conv() {
+  if (llvm::Error err = arity(3, 2))
+    return err;
+  const int32_t x = d.operands[0], w = d.operands[1], s = d.operands[2];
+  if (llvm::Error err = activation(x, "the input"))
+    return err;
+  if (llvm::Error err = state(s, StateKind::ConvWindow, "the state"))
+    return err;
+  const int64_t C = val(s).shape[0], Kc = val(s).shape[1] + 1;
+  if (val(x).shape.size() != 2 || val(x).shape[1] != C)
+    return fail("the input " + describe(x) + " does not fit the state " +
+                describe(s));
+  if (val(w).kind != ValueKind::Weight)
+    return fail("the kernel " + describe(w) + " is not a weight");
+  if (llvm::Error err = floats(w, "the kernel"))
+    return err;
+  if (llvm::Error err = shapeIs(w, "the kernel", {C, Kc}))
+    return err;
+  Bound &kernel = b.values[w];
+  if (!kernel.convKernelT) {
+    std::vector<float> &t = b.owned.emplace_back(static_cast<size_t>(C * Kc));
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t i = 0; i < Kc; ++i)
+        t[i * C + c] = kernel.floats[c * Kc + i];
+    kernel.convKernelT = t.data();
+  }
+  needs.convWindow = std::max(needs.convWindow, (Kc - 1) * C);
+  if (llvm::Error err = output())
+    return err;
+  if (llvm::Error err = shapeIs(d.results[0], "the result", val(x).shape))
+    return err;
+  return stateResult(1, s);
+}
+
+llvm::Error DispatchChecker::deltaNet() {
+  if (llvm::Error err = arity(6, 2))
+    return err;
+  const int32_t q = d.operands[0], k = d.operands[1], v = d.operands[2];
+  const int32_t g = d.operands[3], beta = d.operands[4], s = d.operands[5];
+  for (auto [id, role] :
+       {std::pair{q, "q"}, {k, "k"}, {v, "v"}, {g, "g"}, {beta, "beta"}})
+    if (llvm::Error err = activation(id, role))
+      return err;
+  if (llvm::Error err = state(s, StateKind::DeltaMatrix, "the state"))
+    return err;
+  const std::vector<int64_t> &ss = val(s).shape, &qs = val(q).shape;
+  const int64_t Hv = ss[0], dk = ss[1], dv = ss[2];
+  if (qs.size() != 3 || qs[2] != dk || qs[1] <= 0 || Hv % qs[1] != 0)
+    return fail("q " + describe(q) + " does not fit the state " + describe(s) +
+                " ([Hv, dk, dv], Hv a multiple of q's heads)");
+  const int64_t T = qs[0];
+  if (llvm::Error err = shapeIs(k, "k", qs))
+    return err;
+  if (llvm::Error err = shapeIs(v, "v", {T, Hv, dv}))
+    return err;
+  if (llvm::Error err = shapeIs(g, "g", {T, Hv}))
+    return err;
+  if (llvm::Error err = shapeIs(beta, "beta", {T, Hv}))
+    return err;
+  if (d.i0 < -1 || d.i0 > 2 || d.i1 < 0)
+    return fail(llvm::formatv("impl {0} / recurrent below {1}: expected "
+                              "impl -1..2 and a threshold >= 0",
+                              d.i0, d.i1));
+  if (llvm::Error err = output())
+    return err;
+  if (llvm::Error err = shapeIs(d.results[0], "the result", {T, Hv, dv}))
+    return err;
+  return stateResult(1, s);
+}
+
+llvm::Error DispatchChecker::attention() {
+  if (llvm::Error err = arity(8, 3))
+    return err;
+  const int64_t Hq = d.i0, Hkv = d.i1, Dh = d.i2, rope = d.i3;
+  if (Hq <= 0 || Hkv <= 0 || Dh <= 0 || Hq % Hkv != 0 || rope < 0 ||
+      rope > Dh || rope % 2 != 0)
+    return fail(llvm::formatv("heads ({0}, {1}), head dim {2}, rope dims {3}: "
+                              "expected positive heads, query heads a "
+                              "multiple of KV heads, even rope dims <= head "
+                              "dim",
+                              Hq, Hkv, Dh, rope));
+  const int32_t qAux = d.operands[0], k = d.operands[1], v = d.operands[2];
+  const int32_t qn = d.operands[3], kn = d.operands[4], pos = d.operands[5];
+  const int32_t kc = d.operands[6], vc = d.operands[7];
+  for (auto [id, role] : {std::pair{qAux, "q_aux"}, {k, "k"}, {v, "v"}})
+    if (llvm::Error err = activation(id, role))
+      return err;
+  if (llvm::Error err = activation(pos, "the positions", ElementType::I32))
+    return err;
+  for (auto [id, role] : {std::pair{qn, "q_norm"}, {kn, "k_norm"}}) {
+    if (llvm::Error err = floats(id, role))
+      return err;
+    if (llvm::Error err = shapeIs(id, role, {Dh}))
+      return err;
+  }
+  if (llvm::Error err = state(kc, StateKind::KeyCache, "the key cache"))
+    return err;
+  if (llvm::Error err = state(vc, StateKind::ValueCache, "the value cache"))
+    return err;
+  if (val(kc).layer != val(vc).layer)
+    return fail("the key and value caches are of different layers");
+  for (int32_t cache : {kc, vc})
+    if (llvm::Error err = shapeIs(cache, "the cache", {kContextRows, Hkv, Dh}))
+      return err;
+  const std::vector<int64_t> &qs = val(qAux).shape;
+  if (qs.size() != 2)
+    return fail("q_aux " + describe(qAux) + " is not a matrix");
+  const int64_t T = qs[0];
+  if (llvm::Error err = shapeIs(qAux, "q_aux", {T, 2 * Hq * Dh}))
+    return err;
+  for (auto [id, role] : {std::pair{k, "k"}, {v, "v"}})
+    if (llvm::Error err = shapeIs(id, role, {T, Hkv * Dh}))
+      return err;
+  if (llvm::Error err = shapeIs(pos, "the positions", {T}))
+    return err;
+  needs.qDim = std::max(needs.qDim, Hq * Dh);
+  needs.kvDim = std::max(needs.kvDim, Hkv * Dh);
+  needs.group = std::max(needs.group, Hq / Hkv);
+  if (llvm::Error err = output())
+    return err;
+  if (llvm::Error err = shapeIs(d.results[0], "the result", {T, Hq * Dh}))
+    return err;
+  if (llvm::Error err = stateResult(1, kc))
+    return err;
+  return stateResult(2, vc);
+}
+
+llvm::Error DispatchChecker::moe() {
+  if (d.i1 != 0 && d.i1 != 1)
+    return fail(llvm::formatv("shared expert flag {0}, expected 0 or 1", d.i1));
+  if (llvm::Error err = arity(d.i1 ? 9 : 5, 1))
+    return err;
+  const int32_t x = d.operands[0];
+  if (llvm::Error err = activation(x, "the input"))
+    return err;
+  if (llvm::Error err = matrix(d.operands[1], "the router", 2))
+    return err;
+  for (size_t i = 2; i < 5; ++i)
+    if (llvm::Error err = matrix(d.operands[i], "an expert tensor", 3))
+      return err;
+  const std::vector<int64_t> &rs = val(d.operands[1]).shape;
+  const int64_t E = rs[0], D = rs[1], F = val(d.operands[2]).shape[1];
+  if (llvm::Error err = shapeIs(d.operands[2], "gate_exps", {E, F, D}))
+    return err;
+  if (llvm::Error err = shapeIs(d.operands[3], "up_exps", {E, F, D}))
+    return err;
+  if (llvm::Error err = shapeIs(d.operands[4], "down_exps", {E, D, F}))
+    return err;
+  const std::vector<int64_t> &xs = val(x).shape;
+  if (xs.size() != 2 || xs[1] != D)
+    return fail("the input " + describe(x) + " does not fit the router " +
+                describe(d.operands[1]));
+  if (d.i0 < 1 || d.i0 > E)
+    return fail(llvm::formatv("top {0} of {1} experts", d.i0, E));
+  int64_t Fs = 0;
+  if (d.i1) {
+    if (llvm::Error err = floats(d.operands[5], "the shared gate"))
+      return err;
+    if (llvm::Error err = shapeIs(d.operands[5], "the shared gate", {D}))
+      return err;
+    for (size_t i = 6; i < 9; ++i)
+      if (llvm::Error err = matrix(d.operands[i], "a shared expert tensor", 2))
+        return err;
+    Fs = val(d.operands[6]).shape[0];
+    if (llvm::Error err = shapeIs(d.operands[6], "gate_shexp", {Fs, D}))
+      return err;
+    if (llvm::Error err = shapeIs(d.operands[7], "up_shexp", {Fs, D}))
+      return err;
+    if (llvm::Error err = shapeIs(d.operands[8], "down_shexp", {D, Fs}))
+      return err;
+  }
+  needs.moe.D = std::max(needs.moe.D, D);
+  needs.moe.E = std::max(needs.moe.E, E);
+  needs.moe.F = std::max(needs.moe.F, F);
+  needs.moe.K = std::max(needs.moe.K, d.i0);
+  needs.moe.Fs = std::max(needs.moe.Fs, Fs);
+  if (llvm::Error err = output())
+    return err;
+  return shapeIs(d.results[0], "the result", xs);
+}
+
+llvm::Error DispatchChecker::copy() {
+  if (llvm::Error err = arity(1, 1))
+    return err;
+  const int32_t src = d.operands[0], dst = d.results[0];
+  const Value &root = val(b.values[src].root);
+  if (root.kind == ValueKind::State)
+    return fail("the source " + describe(src) + " is a state");
+  // A weight's elements as F32 (views of weights exist only for F32 ones).
+  if (root.kind == ValueKind::Weight) {
+    if (val(src).type != ElementType::F32)
+      return fail("the source " + describe(src) +
+                  " is a weight not read as "
+                  "f32");
+    if (llvm::Error err = floats(b.values[src].root, "the source"))
+      return err;
+  }
+  if (llvm::Error err = output(val(src).type, /*strided=*/true))
+    return err;
+  return shapeIs(dst, "the destination", val(src).shape);
+}
+
+llvm::Error DispatchChecker::elementwise() {
+  if (!d.kernel)
+    return fail("kernel '" + d.kernelName +
+                "' has no address (the plan's kernels were not compiled)");
+  if (d.results.size() != 1)
+    return fail(llvm::formatv("{0} results, expected 1", d.results.size()));
+  if (d.operands.size() + 1 > kMaxKernelArgs)
+    return fail(llvm::formatv("{0} operands, at most {1} supported",
+                              d.operands.size(), kMaxKernelArgs - 1));
+  if (llvm::Error err = output())
+    return err;
+  // The kernel reads operands with numpy broadcasting: leading dimensions
+  // may be missing, a size-1 dimension repeats.
+  const std::vector<int64_t> &out = val(d.results[0]).shape;
+  size_t words = 3 + 2 * out.size();
+  for (size_t i = 0; i < d.operands.size(); ++i) {
+    const int32_t id = d.operands[i];
+    const std::string role = llvm::formatv("operand {0}", i).str();
+    if (llvm::Error err = floats(id, role))
+      return err;
+    const std::vector<int64_t> &in = val(id).shape;
+    bool fits = in.size() <= out.size();
+    for (size_t k = 0; fits && k < in.size(); ++k) {
+      const int64_t o = out[out.size() - in.size() + k];
+      fits = in[k] == o || in[k] == 1;
+    }
+    if (!fits)
+      return fail(role + " " + describe(id) +
+                  " does not broadcast to the result " +
+                  describe(d.results[0]));
+    words += 3 + 2 * in.size();
+  }
+  needs.descriptorWords = std::max(needs.descriptorWords, words);
+  needs.kernelArgs = std::max(needs.kernelArgs, d.operands.size() + 1);
+  return llvm::Error::success();
+}
+
+llvm::Error DispatchChecker::check() {
+  if (llvm::Error err = ids())
+    return err;
+  llvm::Error err = llvm::Error::success();
+  switch (d.kind) {
+  case DispatchKind::Embed:
+    err = embed();
+    break;
+  case DispatchKind::RmsNorm:
+    err = rmsNorm();
+    break;
+  case DispatchKind::L2Norm:
+    err = l2Norm();
+    break;
+  case DispatchKind::Matmul:
+    err = matmul();
+    break;
+  case DispatchKind::Conv1dCausal:
+    err = conv();
+    break;
+  case DispatchKind::GatedDeltaNet:
+    err = deltaNet();
+    break;
+  case DispatchKind::GatedAttention:
+    err = attention();
+    break;
+  case DispatchKind::MoE:
+    err = moe();
+    break;
+  case DispatchKind::Copy:
+    err = copy();
+    break;
+  case DispatchKind::Elementwise:
+    err = elementwise();
+    break;
+  default:
+    return fail(
+        llvm::formatv("unknown dispatch kind {0}", static_cast<int>(d.kind)));
+  }
+  if (err)
+    return err;
+  return noOverlap();
+}
+
+} // namespace
+
+llvm::Error checkDispatches(Bindings &b) {
+  ScratchNeeds needs;
+  for (size_t i = 0; i < b.program.dispatches.size(); ++i) {
+    DispatchChecker checker(b, i, needs);
+    if (llvm::Error err = checker.check())
+      return err;
+  }
+  b.convWindow.assign(
+      static_cast<size_t>(std::max<int64_t>(needs.convWindow, 1)), 0.0f);
+  if (needs.qDim > 0)
+    b.attention.allocate(needs.qDim, needs.kvDim, needs.group, b.maxTokens,
+                         b.nCtx, b.nThreads);
+  if (needs.moe.D > 0)
+    b.moe.allocate(needs.moe, b.maxTokens);
+  b.descriptors.assign(needs.descriptorWords, 0);
+  b.kernelArgs.assign(needs.kernelArgs, nullptr);
+  return llvm::Error::success();
+}
+
+} // namespace qn::runtime::plan

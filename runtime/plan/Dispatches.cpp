@@ -1,0 +1,212 @@
+//===- Dispatches.cpp - execute one dispatch of a Program ----------------===//
+//
+// Everything here was checked by checkDispatches: operand kinds, shapes,
+// contiguity and the weights' bindings, so each case only resolves the
+// ubatch's sizes and calls the runtime's kernel (the same functions the
+// direct engine calls).
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/plan/Bindings.h"
+
+#include "runtime/kernels/Matmul.h"
+#include "runtime/layers/Recurrence.h"
+#include "runtime/ops/Norms.h"
+
+#include "gguf/Dequantize.h"
+
+#include "llvm/ADT/SmallVector.h"
+
+#include <cstring>
+#include <optional>
+
+namespace qn::runtime::plan {
+
+namespace {
+
+/// F32 elements of a float operand: a weight's floats, else the value.
+const float *floatsOf(const Bindings &b, int32_t id) {
+  return b.values[id].floats ? b.values[id].floats : b.f32(id);
+}
+
+void embed(Bindings &b, const Dispatch &d) {
+  const Bound &table = b.values[d.operands[0]];
+  const int32_t *ids = b.i32(d.operands[1]);
+  const int64_t n = b.elements(d.operands[1]);
+  const int64_t D = b.value(d.operands[0]).shape[1];
+  float *out = b.f32(d.results[0]);
+  if (table.matrix.data) {
+    const WeightView &w = table.matrix;
+    for (int64_t i = 0; i < n; ++i)
+      gguf::dequantizeRowUnchecked(
+          w.type, w.data + static_cast<size_t>(ids[i]) * w.rowBytes,
+          out + i * D, D);
+    return;
+  }
+  // Activation rows (ggml get_rows): e.g. the rows that want logits.
+  const float *rows = reinterpret_cast<const float *>(table.data);
+  for (int64_t i = 0; i < n; ++i)
+    std::memcpy(out + i * D, rows + static_cast<int64_t>(ids[i]) * D,
+                sizeof(float) * D);
+}
+
+/// Copies `shape` elements of `bytes` each from src to dst, both strided
+/// (strides in elements), one dimension per recursion level.
+void stridedCopy(const uint8_t *src, const int64_t *srcStrides, uint8_t *dst,
+                 const int64_t *dstStrides, const int64_t *shape, size_t rank,
+                 size_t bytes) {
+  if (rank == 0) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+  const int64_t n = shape[0];
+  const int64_t s = srcStrides[0] * static_cast<int64_t>(bytes);
+  const int64_t t = dstStrides[0] * static_cast<int64_t>(bytes);
+  if (rank == 1 && srcStrides[0] == 1 && dstStrides[0] == 1) {
+    std::memcpy(dst, src, bytes * n);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    stridedCopy(src + i * s, srcStrides + 1, dst + i * t, dstStrides + 1,
+                shape + 1, rank - 1, bytes);
+}
+
+void copy(Bindings &b, const Dispatch &d) {
+  const int32_t src = d.operands[0], dst = d.results[0];
+  const Value &v = b.value(src);
+  llvm::SmallVector<int64_t, 8> dims;
+  for (int64_t n : v.shape)
+    dims.push_back(b.dim(n));
+  stridedCopy(b.values[src].data, b.values[src].strides.data(),
+              b.values[dst].data, b.values[dst].strides.data(), dims.data(),
+              dims.size(), elementBytes(v.type));
+}
+
+void deltaNet(Bindings &b, const Dispatch &d, llvm::ArrayRef<SeqGroup> groups,
+              ThreadPool *pool) {
+  const std::vector<int64_t> &qs = b.value(d.operands[0]).shape;
+  const std::vector<int64_t> &ss = b.value(d.operands[5]).shape;
+  DeltaNetOperands o;
+  o.Hk = qs[1], o.Hv = ss[0], o.dk = ss[1], o.dv = ss[2];
+  o.q = b.f32(d.operands[0]), o.k = b.f32(d.operands[1]);
+  o.qRow = o.Hk * o.dk, o.qHead = o.dk;
+  o.v = b.f32(d.operands[2]), o.vRow = o.Hv * o.dv, o.vHead = o.dv;
+  o.g = b.f32(d.operands[3]), o.beta = b.f32(d.operands[4]);
+  o.gRow = o.Hv, o.gHead = 1;
+  o.out = b.f32(d.results[0]), o.outRow = o.Hv * o.dv, o.outHead = o.dv;
+  DeltaChoice choice;
+  if (d.i0 >= 0)
+    choice.impl = static_cast<DeltaImpl>(d.i0);
+  choice.recurrentBelow = d.i1;
+  choice.mode = DeltaMode::Auto;
+  deltaNetGroups(o, groups, b.value(d.operands[5]).layer, choice, pool);
+}
+
+void attention(Bindings &b, const Dispatch &d, llvm::ArrayRef<SeqGroup> groups,
+               ThreadPool *pool, const Dumper &dump) {
+  AttentionDims dims;
+  dims.nHead = d.i0, dims.nHeadKV = d.i1, dims.headDim = d.i2;
+  dims.ropeDims = d.i3, dims.ropeBase = d.f0, dims.eps = d.f1;
+  AttentionArgs a;
+  a.qAux = b.f32(d.operands[0]);
+  a.k = b.f32(d.operands[1]);
+  a.v = b.f32(d.operands[2]);
+  a.qNorm = floatsOf(b, d.operands[3]);
+  a.kNorm = floatsOf(b, d.operands[4]);
+  a.pos = b.i32(d.operands[5]);
+  a.T = b.rows(d.operands[0]);
+  a.out = b.f32(d.results[0]);
+  gatedAttention(dims, a, groups, b.value(d.operands[6]).layer, b.kvType,
+                 b.attention, pool, dump);
+}
+
+/// The layer in a name like `ffn_moe_out-3` (for the kernel's own dumps).
+std::optional<int64_t> layerOf(llvm::StringRef name) {
+  size_t dash = name.rfind('-');
+  int64_t layer;
+  if (dash == llvm::StringRef::npos ||
+      name.substr(dash + 1).getAsInteger(10, layer))
+    return std::nullopt;
+  return layer;
+}
+
+void moe(Bindings &b, const Dispatch &d, ThreadPool *pool, const Dumper &dump) {
+  MoEWeights w;
+  w.router = b.values[d.operands[1]].matrix;
+  w.gateExps = b.values[d.operands[2]].matrix;
+  w.upExps = b.values[d.operands[3]].matrix;
+  w.downExps = b.values[d.operands[4]].matrix;
+  w.hasShared = d.i1 != 0;
+  if (w.hasShared) {
+    w.gateInpShexp = floatsOf(b, d.operands[5]);
+    w.gateShexp = b.values[d.operands[6]].matrix;
+    w.upShexp = b.values[d.operands[7]].matrix;
+    w.downShexp = b.values[d.operands[8]].matrix;
+  }
+  // The kernel's inner intermediates carry the layer in their names.
+  std::optional<int64_t> layer = layerOf(d.name);
+  static const Dumper none;
+  moeFFN(w, d.i0, b.f32(d.operands[0]), b.rows(d.operands[0]), b.moe, pool,
+         layer ? dump : none, layer.value_or(0), b.f32(d.results[0]));
+}
+
+} // namespace
+
+void runDispatch(Bindings &b, size_t index, llvm::ArrayRef<SeqGroup> groups,
+                 ThreadPool *pool, const Dumper &dump) {
+  const Dispatch &d = b.program.dispatches[index];
+  if (b.elements(d.results[0]) == 0)
+    return; // e.g. the head when no row wants logits
+  switch (d.kind) {
+  case DispatchKind::Embed:
+    embed(b, d);
+    return;
+  case DispatchKind::RmsNorm: {
+    const int32_t x = d.operands[0];
+    const int64_t n = b.value(x).shape.back();
+    rmsNormRows(b.f32(x), floatsOf(b, d.operands[1]), b.elements(x) / n, n,
+                d.f0, b.f32(d.results[0]));
+    return;
+  }
+  case DispatchKind::L2Norm: {
+    const int32_t x = d.operands[0];
+    const int64_t n = b.value(x).shape.back();
+    const int64_t rows = b.elements(x) / n;
+    const float *in = b.f32(x);
+    float *out = b.f32(d.results[0]);
+    for (int64_t r = 0; r < rows; ++r)
+      l2Norm(in + r * n, n, d.f0, out + r * n);
+    return;
+  }
+  case DispatchKind::Matmul: {
+    const int32_t x = d.operands[0];
+    const WeightView &w = b.values[d.operands[1]].matrix;
+    matmul(w, b.f32(x), b.elements(x) / w.cols, b.f32(d.results[0]), pool);
+    return;
+  }
+  case DispatchKind::Conv1dCausal: {
+    const Value &state = b.value(d.operands[2]);
+    causalConvGroups(b.f32(d.operands[0]), state.shape[0], state.shape[1] + 1,
+                     b.values[d.operands[1]].convKernelT, groups, state.layer,
+                     b.convWindow.data(), b.f32(d.results[0]));
+    return;
+  }
+  case DispatchKind::GatedDeltaNet:
+    deltaNet(b, d, groups, pool);
+    return;
+  case DispatchKind::GatedAttention:
+    attention(b, d, groups, pool, dump);
+    return;
+  case DispatchKind::MoE:
+    moe(b, d, pool, dump);
+    return;
+  case DispatchKind::Copy:
+    copy(b, d);
+    return;
+  case DispatchKind::Elementwise:
+    runElementwise(b, d);
+    return;
+  }
+}
+
+} // namespace qn::runtime::plan

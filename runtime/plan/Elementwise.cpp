@@ -1,0 +1,79 @@
+//===- Elementwise.cpp - call a generated elementwise kernel -------------===//
+//
+// The kernels come from codegen (ElementwiseKernel.h) with MLIR's C
+// interface: `_mlir_ciface_<name>(desc *arg0, ..., desc *result)`, one
+// pointer per argument to a memref descriptor of that argument's rank:
+// {void *allocated, void *aligned, int64 offset, int64 sizes[r],
+// int64 strides[r]}. On the 64-bit targets qn runs on, that is 3 + 2r
+// consecutive 64-bit words, so descriptors are built in one reused array.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/plan/Bindings.h"
+
+#include <array>
+#include <cstring>
+#include <utility>
+
+namespace qn::runtime::plan {
+
+namespace {
+
+static_assert(sizeof(void *) == sizeof(int64_t),
+              "memref descriptors are built as 64-bit words");
+
+template <size_t... I>
+void callWith(void *fn, void **args, std::index_sequence<I...>) {
+  using Fn = void (*)(decltype((void)I, static_cast<void *>(nullptr))...);
+  reinterpret_cast<Fn>(fn)(args[I]...);
+}
+
+template <size_t N> void call(void *fn, void **args) {
+  callWith(fn, args, std::make_index_sequence<N>{});
+}
+
+template <size_t... N>
+constexpr std::array<void (*)(void *, void **), sizeof...(N)>
+callTable(std::index_sequence<N...>) {
+  return {&call<N>...};
+}
+
+/// callers[n] calls a kernel of n arguments.
+constexpr auto callers =
+    callTable(std::make_index_sequence<kMaxKernelArgs + 1>{});
+
+/// Writes the descriptor of `id` (row-major: every operand is contiguous)
+/// at `words`; returns the number of words written.
+size_t describe(const Bindings &b, int32_t id, int64_t *words) {
+  const std::vector<int64_t> &shape = b.value(id).shape;
+  const size_t r = shape.size();
+  void *data = b.values[id].data;
+  std::memcpy(&words[0], &data, sizeof(void *));
+  std::memcpy(&words[1], &data, sizeof(void *));
+  words[2] = 0;
+  int64_t stride = 1;
+  for (size_t k = r; k-- > 0;) {
+    const int64_t n = b.dim(shape[k]);
+    words[3 + k] = n;
+    words[3 + r + k] = stride;
+    stride *= n;
+  }
+  return 3 + 2 * r;
+}
+
+} // namespace
+
+void runElementwise(Bindings &b, const Dispatch &d) {
+  int64_t *words = b.descriptors.data();
+  size_t n = 0, used = 0;
+  auto add = [&](int32_t id) {
+    b.kernelArgs[n++] = words + used;
+    used += describe(b, id, words + used);
+  };
+  for (int32_t id : d.operands)
+    add(id);
+  add(d.results[0]);
+  callers[n](d.kernel, b.kernelArgs.data());
+}
+
+} // namespace qn::runtime::plan
