@@ -5,6 +5,7 @@
 #include "runtime/ThreadPool.h"
 #include "runtime/layers/Layers.h"
 #include "runtime/ops/Norms.h"
+#include "runtime/plan/Executor.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -70,13 +71,38 @@ Context::create(const Model &model, const ContextParams &params) {
       }
     }
   }
-  ctx->ws = std::make_unique<Workspace>();
-  ctx->ws->allocate(hp, params.nUBatch, params.nCtx,
-                    params.pool ? params.pool->numThreads() : 1);
-  const size_t act = static_cast<size_t>(params.nUBatch * hp.nEmbd);
-  ctx->hidden.assign(act, 0.0f);
-  ctx->normed.assign(act, 0.0f);
-  ctx->mixed.assign(act, 0.0f);
+  const unsigned threads = params.pool ? params.pool->numThreads() : 1;
+  if (params.prefillProgram) {
+    if (params.prefillProgram->singleToken && params.nUBatch > 1)
+      return error(llvm::formatv("the prefill plan '{0}' takes one token, "
+                                 "the context ubatches of up to {1}",
+                                 params.prefillProgram->entry, params.nUBatch));
+    auto exec =
+        plan::Executor::create(model, *params.prefillProgram, params.nUBatch,
+                               params.kvType, params.nCtx, threads);
+    if (!exec)
+      return exec.takeError();
+    ctx->prefillPlan = std::move(*exec);
+  }
+  if (params.decodeProgram) {
+    auto exec = plan::Executor::create(model, *params.decodeProgram, 1,
+                                       params.kvType, params.nCtx, threads);
+    if (!exec)
+      return exec.takeError();
+    ctx->decodePlan = std::move(*exec);
+  }
+  ctx->groupTokens.assign(static_cast<size_t>(params.nUBatch), 0);
+  ctx->groupPos.assign(static_cast<size_t>(params.nUBatch), 0);
+  ctx->planRows.assign(static_cast<size_t>(params.nUBatch), 0);
+  // The layer loop's scratch, unless a prefill plan runs every ubatch.
+  if (!ctx->prefillPlan) {
+    ctx->ws = std::make_unique<Workspace>();
+    ctx->ws->allocate(hp, params.nUBatch, params.nCtx, threads);
+    const size_t act = static_cast<size_t>(params.nUBatch * hp.nEmbd);
+    ctx->hidden.assign(act, 0.0f);
+    ctx->normed.assign(act, 0.0f);
+    ctx->mixed.assign(act, 0.0f);
+  }
   return ctx;
 }
 
@@ -217,14 +243,42 @@ llvm::Error Context::decode(llvm::ArrayRef<BatchToken> batch) {
   return llvm::Error::success();
 }
 
+void Context::forwardPlan(plan::Executor &exec,
+                          llvm::ArrayRef<BatchToken> batch,
+                          llvm::ArrayRef<int64_t> idx,
+                          llvm::ArrayRef<SeqGroup> groups) {
+  const size_t T = idx.size();
+  size_t R = 0;
+  for (size_t t = 0; t < T; ++t) {
+    groupTokens[t] = batch[idx[t]].token;
+    groupPos[t] = batch[idx[t]].pos;
+    if (outputRow[idx[t]] >= 0)
+      planRows[R++] = static_cast<int32_t>(t);
+  }
+  const int64_t V = nVocab();
+  groupLogits.resize(static_cast<size_t>(std::max<int64_t>(R * V, 1)));
+  exec.run(llvm::ArrayRef(groupTokens).take_front(T),
+           llvm::ArrayRef(groupPos).take_front(T), groups,
+           llvm::ArrayRef(planRows).take_front(R), groupLogits.data(),
+           cparams.pool, Dumper(cparams.dumpDir));
+  for (size_t r = 0; r < R; ++r)
+    std::copy_n(groupLogits.data() + r * V, V,
+                logits.data() + outputRow[idx[planRows[r]]] * V);
+}
+
 void Context::forward(llvm::ArrayRef<BatchToken> batch,
                       llvm::ArrayRef<int64_t> idx,
                       llvm::ArrayRef<SeqGroup> groups) {
+  // A compiled plan, when there is one for this ubatch.
+  if (decodePlan && idx.size() == 1 && outputRow[idx[0]] >= 0)
+    return forwardPlan(*decodePlan, batch, idx, groups);
+  if (prefillPlan)
+    return forwardPlan(*prefillPlan, batch, idx, groups);
+
   const gguf::Qwen3NextHParams &hp = model.hparams();
   const int64_t T = static_cast<int64_t>(idx.size()), D = hp.nEmbd;
   const float eps = static_cast<float>(hp.rmsEps);
   const Dumper dump(cparams.dumpDir);
-  groupPos.resize(idx.size());
   for (int64_t t = 0; t < T; ++t) {
     groupPos[t] = batch[idx[t]].pos;
     model.embed(batch[idx[t]].token, hidden.data() + t * D);

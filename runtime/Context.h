@@ -28,6 +28,10 @@ class ThreadPool;
 struct SeqGroup;
 struct SequenceSlot;
 struct Workspace;
+namespace plan {
+struct Program;
+class Executor;
+} // namespace plan
 
 struct ContextParams {
   /// Positions per sequence (KV cache rows).
@@ -43,6 +47,11 @@ struct ContextParams {
   std::string dumpDir;
   /// Delta-rule algorithm per ubatch (docs/delta-path.md).
   DeltaMode deltaMode = DeltaMode::Auto;
+  /// Compiled plans (runtime/plan/Program.h; not owned, must outlive the
+  /// context). When set, ubatches run the plan instead of the hand-written
+  /// layer loop: `decodeProgram` a ubatch of one token that wants logits,
+  /// `prefillProgram` every other one (or every one, without a decode plan).
+  const plan::Program *prefillProgram = nullptr, *decodeProgram = nullptr;
 };
 
 struct BatchToken {
@@ -96,6 +105,10 @@ private:
   /// cut the rows into sequences (consecutive rows, position order).
   void forward(llvm::ArrayRef<BatchToken> batch, llvm::ArrayRef<int64_t> idx,
                llvm::ArrayRef<SeqGroup> groups);
+  /// forward() through a compiled plan.
+  void forwardPlan(plan::Executor &exec, llvm::ArrayRef<BatchToken> batch,
+                   llvm::ArrayRef<int64_t> idx,
+                   llvm::ArrayRef<SeqGroup> groups);
 
   const Model &model;
   ContextParams cparams;
@@ -106,7 +119,8 @@ private:
   std::vector<float> logits, groupLogits;
   std::vector<int64_t> outputRow; // batch index -> output row or -1
   int64_t nOutputs = 0;
-  std::vector<int32_t> groupTokens, groupPos;
+  std::vector<int32_t> groupTokens, groupPos, planRows;
+  std::unique_ptr<plan::Executor> prefillPlan, decodePlan;
 };
 
 } // namespace qn::runtime
