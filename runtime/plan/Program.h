@@ -103,6 +103,7 @@ enum class DispatchKind : uint8_t {
   /// qn.gated_delta_net (operands: q, k, v, g, beta, state; results: out,
   /// state; i0 = the impl chosen in the IR: 0 recurrent, 1 chunked,
   /// 2 fused, -1 none: the runtime's cost model picks per ubatch;
+  /// i1 > 0 with i0 >= 0: fewer than i1 tokens run the recurrent form;
   /// f0 = state clamp).
   GatedDeltaNet,
   /// qn.gated_attention (operands: q_aux, k, v, q_norm, k_norm, positions,
