@@ -382,8 +382,10 @@ llvm::Error DispatchChecker::attention() {
   for (auto [id, role] : {std::pair{qAux, "q_aux"}, {k, "k"}, {v, "v"}})
     if (llvm::Error err = activation(id, role))
       return err;
-  if (llvm::Error err = activation(pos, "the positions", ElementType::I32))
-    return err;
+  // Cache rows are written at these: only the validated input will do.
+  if (val(pos).kind != ValueKind::Positions)
+    return fail("the positions " + describe(pos) +
+                " are not the positions input");
   for (auto [id, role] : {std::pair{qn, "q_norm"}, {kn, "k_norm"}}) {
     if (llvm::Error err = floats(id, role))
       return err;

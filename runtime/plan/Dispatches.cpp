@@ -16,6 +16,7 @@
 #include "gguf/Dequantize.h"
 
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/ErrorHandling.h"
 
 #include <cstring>
 #include <optional>
@@ -35,6 +36,15 @@ void embed(Bindings &b, const Dispatch &d) {
   const int64_t n = b.elements(d.operands[1]);
   const int64_t D = b.value(d.operands[0]).shape[1];
   float *out = b.f32(d.results[0]);
+  // Ids are run inputs (token ids, output rows): a plan that gathers with
+  // something else must not read outside the table.
+  const int64_t tableRows = b.rows(d.operands[0]);
+  for (int64_t i = 0; i < n; ++i)
+    if (ids[i] < 0 || ids[i] >= tableRows)
+      llvm::reportFatalUsageError(llvm::Twine("plan '") + b.program.entry +
+                                  "': dispatch '" + d.name + "' gathers row " +
+                                  llvm::Twine(ids[i]) + " of a table of " +
+                                  llvm::Twine(tableRows) + " rows");
   if (table.matrix.data) {
     const WeightView &w = table.matrix;
     for (int64_t i = 0; i < n; ++i)

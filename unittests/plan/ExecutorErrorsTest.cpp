@@ -169,6 +169,29 @@ TEST_F(ExecutorErrorsTest, StateReadByAStatelessDispatch) {
   expectError({"'peek' (Copy)", "is a state"});
 }
 
+TEST_F(ExecutorErrorsTest, AttentionPositionsThatAreNotThePositionsInput) {
+  const int64_t Hq = hp().nHead, Hkv = hp().nHeadKV, Dh = hp().headDim;
+  int32_t qa = pb.scratch("Qaux-3", {kTokens, 2 * Hq * Dh});
+  int32_t k = pb.scratch("Kcur-3", {kTokens, Hkv * Dh});
+  int32_t v = pb.scratch("Vcur-3", {kTokens, Hkv * Dh});
+  int32_t kc = pb.state(StateKind::KeyCache, 3, {kContextRows, Hkv, Dh},
+                        ElementType::F16);
+  int32_t vc = pb.state(StateKind::ValueCache, 3, {kContextRows, Hkv, Dh},
+                        ElementType::F16);
+  int32_t o = pb.scratch("qkv_gated-3", {kTokens, Hq * Dh});
+  Dispatch &ga =
+      pb.dispatch(DispatchKind::GatedAttention, "qkv_gated-3",
+                  {qa, k, v, pb.weight("blk.3.attn_q_norm.weight", {Dh}),
+                   pb.weight("blk.3.attn_k_norm.weight", {Dh}), tok, kc, vc},
+                  {o, kc, vc});
+  ga.i0 = Hq, ga.i1 = Hkv, ga.i2 = Dh, ga.i3 = hp().ropeDims;
+  // The token ids would index the caches' rows.
+  expectError({"'qkv_gated-3' (GatedAttention)", "'tokens'",
+               "not the positions input"});
+  p().dispatches.back().operands[5] = pb.positions();
+  EXPECT_EQ(createError(p()), "");
+}
+
 TEST_F(ExecutorErrorsTest, UnknownDispatchKind) {
   dispatch(1).kind = static_cast<DispatchKind>(99);
   expectError({"unknown dispatch kind 99"});
