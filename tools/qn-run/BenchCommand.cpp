@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Command.h"
+#include "Engine.h"
 #include "RunCommon.h"
 
 #include "runtime/Context.h"
@@ -56,6 +57,8 @@ cl::opt<int64_t> parallel("parallel",
                           cl::init(1), cl::sub(benchCmd));
 cl::opt<std::string> outFormat("o", cl::desc("output format: md or json"),
                                cl::init("md"), cl::sub(benchCmd));
+
+run::EngineFlags engineFlags(benchCmd, cl::getGeneralCategory());
 
 const char *kCmd = "bench";
 
@@ -135,6 +138,9 @@ int runBench() {
   params.nUBatch = ubatch;
   params.kvType = *kv;
   params.pool = &pool;
+  auto engine = run::prepareEngine(engineFlags, **model, params, true);
+  if (!engine)
+    return run::fail(kCmd, engine.takeError());
   auto ctx = runtime::Context::create(**model, params);
   if (!ctx)
     return run::fail(kCmd, ctx.takeError());

@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Command.h"
+#include "Engine.h"
 #include "RunCommon.h"
 
 #include "runtime/Context.h"
@@ -99,6 +100,8 @@ cl::opt<bool> jsonOutput("json",
                          cl::desc("print only {\"prompt_tokens\", "
                                   "\"generated_tokens\", \"text\"} as JSON"),
                          cl::cat(genCat));
+
+run::EngineFlags engineFlags(cl::SubCommand::getTopLevel(), genCat);
 
 const char *kCmd = "generate";
 
@@ -224,6 +227,9 @@ int runGenerate() {
   params.nUBatch = nUBatch;
   params.kvType = *kv;
   params.pool = &pool;
+  auto engine = run::prepareEngine(engineFlags, **model, params, true);
+  if (!engine)
+    return run::fail(kCmd, engine.takeError());
   auto ctxOr = runtime::Context::create(**model, params);
   if (!ctxOr)
     return run::fail(kCmd, ctxOr.takeError());

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Command.h"
+#include "Engine.h"
 #include "RunCommon.h"
 
 #include "runtime/Context.h"
@@ -42,6 +43,8 @@ cl::opt<unsigned> threads("t", cl::desc("threads (0 = one per core)"),
 cl::opt<std::string> kvType("kv", cl::desc("KV cache type: f16 or f32"),
                             cl::init("f16"), cl::sub(greedyCmd));
 
+run::EngineFlags engineFlags(greedyCmd, cl::getGeneralCategory());
+
 const char *kCmd = "greedy";
 
 int runGreedy() {
@@ -68,6 +71,9 @@ int runGreedy() {
   params.nUBatch = ubatch;
   params.kvType = *kv;
   params.pool = &pool;
+  auto engine = run::prepareEngine(engineFlags, **model, params, false);
+  if (!engine)
+    return run::fail(kCmd, engine.takeError());
   auto ctx = runtime::Context::create(**model, params);
   if (!ctx)
     return run::fail(kCmd, ctx.takeError());

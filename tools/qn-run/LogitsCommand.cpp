@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Command.h"
+#include "Engine.h"
 #include "RunCommon.h"
 
 #include "runtime/Context.h"
@@ -58,6 +59,8 @@ cl::opt<std::string>
                  cl::desc("delta-rule algorithm: 0 (chunked prefill), 1 "
                           "(fused prefill), 2 (fused always) or auto"),
                  cl::init("auto"), cl::sub(logitsCmd), cl::cat(logitsCat));
+
+run::EngineFlags engineFlags(logitsCmd, logitsCat);
 
 int runLogits() {
   const char *cmd = "logits";
@@ -117,6 +120,9 @@ int runLogits() {
   params.pool = &pool;
   params.dumpDir = dumpDir;
   params.deltaMode = *deltaMode;
+  auto engine = run::prepareEngine(engineFlags, **model, params, false);
+  if (!engine)
+    return run::fail(cmd, engine.takeError());
   auto ctx = runtime::Context::create(**model, params);
   if (!ctx)
     return run::fail(cmd, ctx.takeError());

@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Command.h"
+#include "Engine.h"
 #include "RunCommon.h"
 
 #include "runtime/Context.h"
@@ -84,6 +85,8 @@ cl::opt<std::string>
             cl::value_desc("file"), cl::sub(pplCmd), cl::cat(pplCat));
 cl::opt<bool> jsonOutput("json", cl::desc("print only a JSON summary"),
                          cl::sub(pplCmd), cl::cat(pplCat));
+
+run::EngineFlags engineFlags(pplCmd, pplCat);
 
 const char *kCmd = "perplexity";
 constexpr char kMagic[8] = {'Q', 'N', 'P', 'P', 'L', 'L', 'O', 'G'};
@@ -290,6 +293,9 @@ int runPerplexity() {
   params.nUBatch = std::min<int64_t>(nUBatch, nCtx);
   params.kvType = *kv;
   params.pool = &pool;
+  auto engine = run::prepareEngine(engineFlags, **model, params, true);
+  if (!engine)
+    return run::fail(kCmd, engine.takeError());
   auto ctxOr = runtime::Context::create(**model, params);
   if (!ctxOr)
     return run::fail(kCmd, ctxOr.takeError());

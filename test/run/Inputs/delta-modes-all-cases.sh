@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every `logits` case of the fixture manifest with every --delta-mode
-# at ubatch 7, 64 and the whole prompt, and checks each run with
+# at ubatch 1, 7, 64 and the whole prompt, on both engines (the direct engine
+# in every mode, the compiled one in modes 1, 2 and auto: mode 0 has no
+# compiled path yet), and checks each run with
 # `qn-run compare-logits` (the fixtures README's tolerances). Prints one line
 # per run and a summary; exits non-zero if any run fails.
 # Usage: delta-modes-all-cases.sh FIXTURES_DIR TMP_PREFIX
@@ -20,17 +22,21 @@ failed=0
 while read -r name model; do
   qn-run compare-logits --manifest "$manifest" --case "$name" --print-tokens \
     >"$tmp.tokens" || exit 1
-  for mode in 0 1 2 auto; do
-    for ub in 7 64 512; do
+  for run in direct:0 direct:1 direct:2 direct:auto compiled:1 compiled:2 \
+             compiled:auto; do
+    engine=${run%%:*}
+    mode=${run#*:}
+    for ub in 1 7 64 512; do
       runs=$((runs + 1))
       if qn-run logits -m "$fixtures/$model" --tokens-file "$tmp.tokens" -t 1 \
-          --ubatch $ub --delta-mode $mode --out "$tmp.f32" 2>"$tmp.err" &&
+          --ubatch $ub --delta-mode $mode --engine $engine --out "$tmp.f32" \
+          2>"$tmp.err" &&
          qn-run compare-logits --manifest "$manifest" --case "$name" \
            "$tmp.f32" >"$tmp.cmp" && grep -q PASS "$tmp.cmp"; then
-        echo "ok $name mode=$mode ubatch=$ub"
+        echo "ok $name engine=$engine mode=$mode ubatch=$ub"
       else
         failed=$((failed + 1))
-        echo "FAIL $name mode=$mode ubatch=$ub"
+        echo "FAIL $name engine=$engine mode=$mode ubatch=$ub"
         cat "$tmp.err" "$tmp.cmp" 2>/dev/null
       fi
     done

@@ -1,0 +1,61 @@
+//===- Engine.cpp - --engine compiled|direct for qn-run subcommands -------===//
+
+#include "Engine.h"
+
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+namespace qn::run {
+
+EngineFlags::EngineFlags(cl::SubCommand &sub, cl::OptionCategory &cat)
+    : engine("engine",
+             cl::desc("compiled (default): run the plans compiled from the "
+                      "model's qn IR; direct: the runtime's hand-written "
+                      "layer loop (the reference twin)"),
+             cl::init("compiled"), cl::sub(sub), cl::cat(cat)),
+      jitCache("jit-cache",
+               cl::desc("directory for compiled kernels (default: "
+                        "$XDG_CACHE_HOME/qn/kernels or ~/.cache/qn/kernels; "
+                        "empty: no cache)"),
+               cl::value_desc("dir"), cl::init(codegen::defaultKernelCacheDir()),
+               cl::sub(sub), cl::cat(cat)) {}
+
+Expected<Engine> prepareEngine(const EngineFlags &flags,
+                               const runtime::Model &model,
+                               runtime::ContextParams &params, bool verbose) {
+  Engine result;
+  if (flags.engine == "direct")
+    return result;
+  if (flags.engine != "compiled")
+    return createStringError(inconvertibleErrorCode(),
+                             "--engine must be compiled or direct, got '" +
+                                 flags.engine + "'");
+  auto desc = gguf::describeQwen3Next(model.file());
+  if (!desc)
+    return desc.takeError();
+  codegen::CompileOptions options;
+  options.kvType = params.kvType == runtime::KVType::F32
+                       ? frontend::KVCacheType::F32
+                       : frontend::KVCacheType::F16;
+  options.deltaMode = runtime::deltaModeName(params.deltaMode).str();
+  options.jitCacheDir = flags.jitCache;
+  auto compiled = codegen::compileModel(*desc, options);
+  if (!compiled)
+    return compiled.takeError();
+  result.compiled = std::move(*compiled);
+  params.prefillProgram = &result.compiled->prefill();
+  params.decodeProgram = &result.compiled->decode();
+  if (verbose) {
+    const codegen::CompileStats &s = result.compiled->stats();
+    errs() << formatv("qn-run: compiled the model in {0:f3} s ({1} "
+                      "dispatches prefill, {2} decode; {3} kernels {4})\n",
+                      s.seconds, s.prefillDispatches, s.decodeDispatches,
+                      s.kernels,
+                      s.kernelsFromCache ? "from the cache" : "JIT-compiled");
+  }
+  return std::move(result);
+}
+
+} // namespace qn::run
