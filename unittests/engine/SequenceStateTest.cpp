@@ -3,9 +3,14 @@
 // The state contract of the runtime on the tiny F32 fixture model: however a
 // sequence's tokens are cut into batches, interleaved with other sequences,
 // copied, or saved and restored, its logits are those of one plain run.
+// Every case runs on both engines: the direct one (the runtime's layer loop)
+// and the compiled one (the plans codegen builds from the model's qn IR,
+// run by the plan executor).
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/CompileModel.h"
+#include "gguf/Qwen3Next.h"
 #include "runtime/Context.h"
 #include "runtime/Model.h"
 
@@ -31,7 +36,9 @@ std::string fixture(const char *rel) {
   return dir + "/fixtures/" + rel;
 }
 
-class SequenceStateTest : public ::testing::Test {
+enum class Engine { Direct, Compiled };
+
+class SequenceStateTest : public ::testing::TestWithParam<Engine> {
 protected:
   void SetUp() override {
     std::string path = fixture("models/tiny-f32.gguf");
@@ -41,6 +48,36 @@ protected:
     ASSERT_TRUE(static_cast<bool>(m)) << llvm::toString(m.takeError());
     model = std::move(*m);
     V = model->hparams().nVocab;
+    if (GetParam() == Engine::Compiled) {
+      compiledF16 = compile(qn::frontend::KVCacheType::F16);
+      compiledF32 = compile(qn::frontend::KVCacheType::F32);
+      ASSERT_TRUE(compiledF16 && compiledF32);
+    }
+  }
+
+  std::unique_ptr<qn::codegen::CompiledModel>
+  compile(qn::frontend::KVCacheType kv) {
+    auto desc = qn::gguf::describeQwen3Next(model->file());
+    EXPECT_TRUE(static_cast<bool>(desc)) << llvm::toString(desc.takeError());
+    if (!desc)
+      return nullptr;
+    qn::codegen::CompileOptions options;
+    options.kvType = kv;
+    options.jitCacheDir = ""; // no files outside the test's control
+    auto compiled = qn::codegen::compileModel(*desc, options);
+    EXPECT_TRUE(static_cast<bool>(compiled))
+        << llvm::toString(compiled.takeError());
+    return compiled ? std::move(*compiled) : nullptr;
+  }
+
+  /// Points `p` at the compiled plans for its KV type (compiled engine).
+  void useEngine(ContextParams &p) const {
+    if (GetParam() != Engine::Compiled)
+      return;
+    const qn::codegen::CompiledModel &c =
+        p.kvType == KVType::F32 ? *compiledF32 : *compiledF16;
+    p.prefillProgram = &c.prefill();
+    p.decodeProgram = &c.decode();
   }
 
   std::unique_ptr<Context> makeContext(int64_t nSeq, int64_t nUBatch,
@@ -49,6 +86,7 @@ protected:
     p.nSeqMax = nSeq;
     p.nUBatch = nUBatch;
     p.nCtx = nCtx;
+    useEngine(p);
     auto ctx = Context::create(*model, p);
     EXPECT_TRUE(static_cast<bool>(ctx)) << llvm::toString(ctx.takeError());
     return ctx ? std::move(*ctx) : nullptr;
@@ -85,6 +123,7 @@ protected:
   }
 
   std::unique_ptr<Model> model;
+  std::unique_ptr<qn::codegen::CompiledModel> compiledF16, compiledF32;
   int64_t V = 0;
   // Arbitrary ids below the tiny vocabulary (1024); two distinct prompts.
   const std::vector<int32_t> promptA = {989, 796, 451, 119, 7,    92, 932,
@@ -97,7 +136,7 @@ protected:
 // Differences here come only from accumulation order in the kernels.
 constexpr double kTol = 1e-4;
 
-TEST_F(SequenceStateTest, PrefillThenDecodeEqualsOnePrefill) {
+TEST_P(SequenceStateTest, PrefillThenDecodeEqualsOnePrefill) {
   std::vector<float> expected = plainRun(promptA);
   auto ctx = makeContext(1, 512);
   std::vector<float> got;
@@ -108,7 +147,7 @@ TEST_F(SequenceStateTest, PrefillThenDecodeEqualsOnePrefill) {
   EXPECT_LT(maxAbsDiff(expected, got), kTol);
 }
 
-TEST_F(SequenceStateTest, SmallUBatchesEqualOnePrefill) {
+TEST_P(SequenceStateTest, SmallUBatchesEqualOnePrefill) {
   std::vector<float> expected = plainRun(promptA);
   auto ctx = makeContext(1, 3);
   std::vector<float> got;
@@ -116,7 +155,7 @@ TEST_F(SequenceStateTest, SmallUBatchesEqualOnePrefill) {
   EXPECT_LT(maxAbsDiff(expected, got), kTol);
 }
 
-TEST_F(SequenceStateTest, InterleavedSequencesEqualEachAlone) {
+TEST_P(SequenceStateTest, InterleavedSequencesEqualEachAlone) {
   std::vector<float> aloneA = plainRun(promptA), aloneB = plainRun(promptB);
   // One batch alternating the two sequences, cut into ubatches of 5 so that
   // ubatches hold unequal shares of each sequence.
@@ -144,7 +183,7 @@ TEST_F(SequenceStateTest, InterleavedSequencesEqualEachAlone) {
   EXPECT_LT(maxAbsDiff(aloneB, gotB), kTol);
 }
 
-TEST_F(SequenceStateTest, OneDecodeStepForManySequencesEqualsEachAlone) {
+TEST_P(SequenceStateTest, OneDecodeStepForManySequencesEqualsEachAlone) {
   // Three sequences prefilled, then one batch with the next token of each:
   // the rows share every matmul but keep their own state.
   const std::vector<std::vector<int32_t>> prompts = {
@@ -167,7 +206,7 @@ TEST_F(SequenceStateTest, OneDecodeStepForManySequencesEqualsEachAlone) {
   }
 }
 
-TEST_F(SequenceStateTest, RestartInsideOneBatchEqualsFreshRun) {
+TEST_P(SequenceStateTest, RestartInsideOneBatchEqualsFreshRun) {
   // Sequence 0 runs promptA, then restarts at position 0 with promptB, all
   // in one decode call: the second half must not see the first.
   auto ctx = makeContext(1, 512);
@@ -184,7 +223,7 @@ TEST_F(SequenceStateTest, RestartInsideOneBatchEqualsFreshRun) {
   EXPECT_LT(maxAbsDiff(plainRun(promptB), got), kTol);
 }
 
-TEST_F(SequenceStateTest, SaveLoadContinueEqualsRunningOn) {
+TEST_P(SequenceStateTest, SaveLoadContinueEqualsRunningOn) {
   std::vector<float> expected = plainRun(promptA);
   const size_t cut = 11;
   llvm::SmallString<128> path;
@@ -208,7 +247,7 @@ TEST_F(SequenceStateTest, SaveLoadContinueEqualsRunningOn) {
   llvm::sys::fs::remove(path);
 }
 
-TEST_F(SequenceStateTest, CopyThenContinueEqualsRunningOn) {
+TEST_P(SequenceStateTest, CopyThenContinueEqualsRunningOn) {
   std::vector<float> expected = plainRun(promptA);
   auto ctx = makeContext(2, 512);
   std::vector<float> ignored;
@@ -223,7 +262,7 @@ TEST_F(SequenceStateTest, CopyThenContinueEqualsRunningOn) {
   EXPECT_LT(maxAbsDiff(tail, got), kTol);
 }
 
-TEST_F(SequenceStateTest, SeqAddHandsOutFreeSlotsOnly) {
+TEST_P(SequenceStateTest, SeqAddHandsOutFreeSlotsOnly) {
   auto ctx = makeContext(3, 512);
   std::vector<float> ignored;
   run(*ctx, promptA, 0, 3, 1, ignored); // slot 1 used directly
@@ -244,7 +283,7 @@ TEST_F(SequenceStateTest, SeqAddHandsOutFreeSlotsOnly) {
   EXPECT_EQ(*again, 1);
 }
 
-TEST_F(SequenceStateTest, PositionZeroRestartsASequence) {
+TEST_P(SequenceStateTest, PositionZeroRestartsASequence) {
   std::vector<float> expected = plainRun(promptB);
   auto ctx = makeContext(1, 512);
   std::vector<float> ignored, got;
@@ -253,7 +292,7 @@ TEST_F(SequenceStateTest, PositionZeroRestartsASequence) {
   EXPECT_LT(maxAbsDiff(expected, got), kTol);
 }
 
-TEST_F(SequenceStateTest, RejectsBadBatchesWithoutChangingState) {
+TEST_P(SequenceStateTest, RejectsBadBatchesWithoutChangingState) {
   auto ctx = makeContext(2, 512, 16);
   std::vector<float> ignored;
   run(*ctx, promptA, 0, 4, 0, ignored);
@@ -273,7 +312,7 @@ TEST_F(SequenceStateTest, RejectsBadBatchesWithoutChangingState) {
   expectError({{1, 16, 1, true}}, "does not fit the context");
 }
 
-TEST_F(SequenceStateTest, LoadRejectsForeignOrDamagedFiles) {
+TEST_P(SequenceStateTest, LoadRejectsForeignOrDamagedFiles) {
   auto ctx = makeContext(1, 512);
   std::vector<float> ignored;
   run(*ctx, promptA, 0, 5, 0, ignored);
@@ -285,6 +324,7 @@ TEST_F(SequenceStateTest, LoadRejectsForeignOrDamagedFiles) {
   ContextParams p32;
   p32.kvType = KVType::F32;
   p32.nCtx = 256;
+  useEngine(p32);
   auto ctx32 = Context::create(*model, p32);
   ASSERT_TRUE(static_cast<bool>(ctx32));
   llvm::Error err = (*ctx32)->loadSequence(0, path);
@@ -315,5 +355,12 @@ TEST_F(SequenceStateTest, LoadRejectsForeignOrDamagedFiles) {
             std::string::npos);
   llvm::sys::fs::remove(path);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Engines, SequenceStateTest,
+    ::testing::Values(Engine::Direct, Engine::Compiled),
+    [](const ::testing::TestParamInfo<Engine> &info) {
+      return info.param == Engine::Direct ? "Direct" : "Compiled";
+    });
 
 } // namespace
