@@ -208,6 +208,7 @@ compileModel(const gguf::Qwen3NextModel &model, const CompileOptions &opts) {
   s.jitSeconds = secondsSince(jitStart);
   s.kernelsFromCache = result->jit->loadedFromCache();
   s.cacheFile = result->jit->cacheFile().str();
+  s.cacheWarning = result->jit->cacheWarning().str();
   s.chains = names->size();
   for (const ChainKernel &ck : *names)
     s.kernels += ck.chain == ck.kernel;

@@ -46,6 +46,9 @@ struct CompileStats {
   bool kernelsFromCache = false;
   /// The cache file used (empty without a cache).
   std::string cacheFile;
+  /// Why the kernel cache was not used although one was asked for (see
+  /// CpuJit::cacheWarning); empty otherwise.
+  std::string cacheWarning;
   /// Elementwise chains of both entries and distinct kernels for them.
   size_t chains = 0, kernels = 0;
   /// Per entry (prefill, decode).

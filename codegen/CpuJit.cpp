@@ -29,6 +29,7 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Object/ObjectFile.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -149,9 +150,18 @@ CpuJit::compile(ModuleOp module, const CpuJitOptions &options) {
     llvm::sys::path::append(
         path, llvm::formatv("qn-{0:x-16}.o", llvm::xxh3_64bits(key)).str());
     result->cachePath = path.str().str();
+    // A cached object that does not parse (a damaged or foreign file) is
+    // ignored and rebuilt, never loaded.
     if (auto cached = llvm::MemoryBuffer::getFile(path)) {
-      object = std::move(*cached);
-      result->fromCache = true;
+      if (auto parsed = llvm::object::ObjectFile::createObjectFile(
+              (*cached)->getMemBufferRef())) {
+        object = std::move(*cached);
+        result->fromCache = true;
+      } else {
+        llvm::consumeError(parsed.takeError());
+        result->warning = "ignored the damaged JIT cache file '" +
+                          result->cachePath + "'";
+      }
     }
   }
   if (!object) {
@@ -159,15 +169,22 @@ CpuJit::compile(ModuleOp module, const CpuJitOptions &options) {
     if (!emitted)
       return emitted.takeError();
     object = std::move(*emitted);
+    // The cache only saves time: where it cannot be written (read-only
+    // home, full disk) the kernels still run, and the caller is told why
+    // the next start will compile again.
     if (!result->cachePath.empty()) {
+      llvm::Error err = llvm::Error::success();
       if (std::error_code ec =
               llvm::sys::fs::create_directories(options.cacheDir))
-        return llvm::createStringError("cannot create the JIT cache "
-                                       "directory '" +
-                                       options.cacheDir + "': " + ec.message());
-      if (llvm::Error err =
-              writeAtomically(result->cachePath, object->getBuffer()))
-        return std::move(err);
+        err = llvm::createStringError("cannot create the JIT cache "
+                                      "directory '" +
+                                      options.cacheDir + "': " + ec.message());
+      else
+        err = writeAtomically(result->cachePath, object->getBuffer());
+      if (err) {
+        result->warning = llvm::toString(std::move(err)) + " (not cached)";
+        result->cachePath.clear();
+      }
     }
   }
 

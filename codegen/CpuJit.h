@@ -47,14 +47,19 @@ public:
 
   /// True when the object code came from the cache (nothing was compiled).
   bool loadedFromCache() const { return fromCache; }
-  /// The cache file used (empty without a cache).
+  /// The cache file used (empty without a cache or when it could not be
+  /// written).
   llvm::StringRef cacheFile() const { return cachePath; }
+  /// Why the cache was not used (a damaged file, a directory that cannot be
+  /// written); empty when it was or when there is none.
+  llvm::StringRef cacheWarning() const { return warning; }
 
 private:
   CpuJit() = default;
   std::unique_ptr<llvm::orc::LLJIT> jit;
   bool fromCache = false;
   std::string cachePath;
+  std::string warning;
 };
 
 } // namespace qn::codegen

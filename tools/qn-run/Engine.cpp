@@ -47,8 +47,11 @@ Expected<Engine> prepareEngine(const EngineFlags &flags,
   result.compiled = std::move(*compiled);
   params.prefillProgram = &result.compiled->prefill();
   params.decodeProgram = &result.compiled->decode();
+  const codegen::CompileStats &stats = result.compiled->stats();
+  if (!stats.cacheWarning.empty())
+    errs() << "qn-run: warning: " << stats.cacheWarning << "\n";
   if (verbose) {
-    const codegen::CompileStats &s = result.compiled->stats();
+    const codegen::CompileStats &s = stats;
     errs() << formatv("qn-run: compiled the model in {0:f3} s ({1} "
                       "dispatches prefill, {2} decode; {3} kernels {4})\n",
                       s.seconds, s.prefillDispatches, s.decodeDispatches,
