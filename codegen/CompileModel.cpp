@@ -97,33 +97,6 @@ llvm::Error runCpuPipeline(ModuleOp module, llvm::StringRef deltaMode) {
   return llvm::Error::success();
 }
 
-/// Root op of every chain of `module` -> its kernel name, in the order
-/// emitChainKernels reported them (the same walk).
-llvm::Expected<ChainKernelMap>
-mapChainRoots(ModuleOp module, const std::vector<ChainKernel> &names) {
-  ChainKernelMap map;
-  size_t next = 0;
-  for (auto func : module.getOps<func::FuncOp>())
-    for (const ElementwiseChain &chain : findElementwiseChains(func)) {
-      if (next >= names.size())
-        return llvm::createStringError("more chains than kernels");
-      map[chain.root()] = {names[next++].kernel, nullptr};
-    }
-  if (next != names.size())
-    return llvm::createStringError("fewer chains than kernels");
-  return map;
-}
-
-/// Every chain root -> a kernel without a name: enough to check that the
-/// plan can be built at all.
-ChainKernelMap placeholderKernels(ModuleOp module) {
-  ChainKernelMap map;
-  for (auto func : module.getOps<func::FuncOp>())
-    for (const ElementwiseChain &chain : findElementwiseChains(func))
-      map[chain.root()] = {};
-  return map;
-}
-
 llvm::Expected<runtime::plan::Program>
 buildEntry(ModuleOp module, llvm::StringRef name, const ChainKernelMap &map) {
   auto entry = module.lookupSymbol<func::FuncOp>(name);
@@ -166,7 +139,7 @@ compileModel(const gguf::Qwen3NextModel &model, const CompileOptions &opts) {
       }
     return failure("generating the elementwise kernels", names.takeError());
   }
-  auto map = mapChainRoots(**module, *names);
+  auto map = mapChainKernels(**module, *names);
   if (!map)
     return failure("matching chains to kernels", map.takeError());
 

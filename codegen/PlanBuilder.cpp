@@ -16,7 +16,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -134,8 +133,9 @@ struct DeltaSegment {
 
 class PlanBuilder {
 public:
-  PlanBuilder(func::FuncOp entry, const ChainKernelMap &kernels)
-      : entry(entry), kernels(kernels) {}
+  PlanBuilder(func::FuncOp entry, const ChainKernelMap &kernels,
+              PlanTrace *trace)
+      : entry(entry), kernels(kernels), trace(trace) {}
 
   llvm::Expected<plan::Program> build();
 
@@ -155,6 +155,8 @@ private:
                          SmallVectorImpl<DeltaSegment> &segments,
                          GatedDeltaNetOp &first);
   void assignSlots();
+  /// Adds `op` to the trace: the dispatches from index `before` on.
+  void record(Operation *op, size_t before);
 
   llvm::Expected<int32_t> lookup(Operation *op, Value v);
   /// `v` as a contiguous value: itself, or a Copy of it into scratch.
@@ -180,10 +182,12 @@ private:
 
   func::FuncOp entry;
   const ChainKernelMap &kernels;
+  PlanTrace *trace;
   plan::Program program;
   llvm::DenseMap<Value, int32_t> ids;
   llvm::DenseMap<Operation *, const ElementwiseChain *> chainRoots;
-  llvm::SmallPtrSet<Operation *, 32> chainMembers;
+  /// Chain member (not the root) -> its chain's root.
+  llvm::DenseMap<Operation *, Operation *> chainMembers;
   std::vector<ElementwiseChain> chains;
   /// Value -> its contiguous copy, so that a view read by several
   /// dispatches is copied once.
@@ -191,6 +195,10 @@ private:
 };
 
 llvm::Error PlanBuilder::error(Operation *op, const llvm::Twine &what) {
+  // Every error is returned at once, so the last one made is the one the
+  // caller sees.
+  if (trace)
+    trace->failedOp = op == entry.getOperation() ? nullptr : op;
   std::string where;
   if (op && op != entry.getOperation()) {
     where = ("op '" + op->getName().getStringRef() + "'").str();
@@ -933,6 +941,20 @@ void PlanBuilder::assignSlots() {
   program.numSlots = static_cast<int32_t>(slots.size());
 }
 
+void PlanBuilder::record(Operation *op, size_t before) {
+  OpPlan &p = trace->ops[op];
+  for (size_t i = before; i < program.dispatches.size(); ++i)
+    p.dispatches.push_back(static_cast<int32_t>(i));
+  for (Value result : op->getResults()) {
+    auto it = ids.find(result);
+    p.results.push_back(it == ids.end() ? -1 : it->second);
+  }
+  if (chainRoots.count(op))
+    p.chainRoot = op;
+  else
+    p.chainRoot = chainMembers.lookup(op);
+}
+
 llvm::Expected<plan::Program> PlanBuilder::build() {
   program.entry = entry.getSymName().str();
   if (!entry.getBody().hasOneBlock())
@@ -942,13 +964,17 @@ llvm::Expected<plan::Program> PlanBuilder::build() {
     chainRoots[chain.root()] = &chain;
     for (Operation *member : chain.ops)
       if (member != chain.root())
-        chainMembers.insert(member);
+        chainMembers[member] = chain.root();
   }
   if (llvm::Error err = bindArguments())
     return std::move(err);
-  for (Operation &op : entry.getBody().front())
+  for (Operation &op : entry.getBody().front()) {
+    const size_t before = program.dispatches.size();
     if (llvm::Error err = visit(&op))
       return std::move(err);
+    if (trace)
+      record(&op, before);
+  }
   if (program.logits < 0)
     return error(nullptr, "no return");
   assignSlots();
@@ -958,8 +984,33 @@ llvm::Expected<plan::Program> PlanBuilder::build() {
 } // namespace
 
 llvm::Expected<runtime::plan::Program>
-buildProgram(func::FuncOp entry, const ChainKernelMap &kernels) {
-  return PlanBuilder(entry, kernels).build();
+buildProgram(func::FuncOp entry, const ChainKernelMap &kernels,
+             PlanTrace *trace) {
+  return PlanBuilder(entry, kernels, trace).build();
+}
+
+llvm::Expected<ChainKernelMap>
+mapChainKernels(ModuleOp module, const std::vector<ChainKernel> &names) {
+  // The same walk as emitChainKernels: functions, then chains in order.
+  ChainKernelMap map;
+  size_t next = 0;
+  for (auto func : module.getOps<func::FuncOp>())
+    for (const ElementwiseChain &chain : findElementwiseChains(func)) {
+      if (next >= names.size())
+        return llvm::createStringError("more chains than kernels");
+      map[chain.root()] = {names[next++].kernel, nullptr};
+    }
+  if (next != names.size())
+    return llvm::createStringError("fewer chains than kernels");
+  return map;
+}
+
+ChainKernelMap placeholderKernels(ModuleOp module) {
+  ChainKernelMap map;
+  for (auto func : module.getOps<func::FuncOp>())
+    for (const ElementwiseChain &chain : findElementwiseChains(func))
+      map[chain.root()] = {};
+  return map;
 }
 
 } // namespace qn::codegen

@@ -5,37 +5,10 @@
 #include "llvm/Support/Format.h"
 
 namespace qn::codegen {
-namespace {
 
 namespace plan = qn::runtime::plan;
 
-const char *typeName(plan::ElementType t) {
-  switch (t) {
-  case plan::ElementType::F32:
-    return "f32";
-  case plan::ElementType::F16:
-    return "f16";
-  case plan::ElementType::I32:
-    return "i32";
-  }
-  return "?";
-}
-
-const char *stateName(plan::StateKind k) {
-  switch (k) {
-  case plan::StateKind::ConvWindow:
-    return "conv_window";
-  case plan::StateKind::DeltaMatrix:
-    return "delta_matrix";
-  case plan::StateKind::KeyCache:
-    return "key_cache";
-  case plan::StateKind::ValueCache:
-    return "value_cache";
-  }
-  return "?";
-}
-
-const char *kindName(plan::DispatchKind k) {
+const char *dispatchKindName(plan::DispatchKind k) {
   switch (k) {
   case plan::DispatchKind::Embed:
     return "embed";
@@ -61,7 +34,7 @@ const char *kindName(plan::DispatchKind k) {
   return "?";
 }
 
-const char *implName(int64_t impl) {
+const char *deltaImplName(int64_t impl) {
   switch (impl) {
   case -1:
     return "cost-model";
@@ -71,6 +44,34 @@ const char *implName(int64_t impl) {
     return "chunked";
   case 2:
     return "fused";
+  }
+  return "?";
+}
+
+namespace {
+
+const char *typeName(plan::ElementType t) {
+  switch (t) {
+  case plan::ElementType::F32:
+    return "f32";
+  case plan::ElementType::F16:
+    return "f16";
+  case plan::ElementType::I32:
+    return "i32";
+  }
+  return "?";
+}
+
+const char *stateName(plan::StateKind k) {
+  switch (k) {
+  case plan::StateKind::ConvWindow:
+    return "conv_window";
+  case plan::StateKind::DeltaMatrix:
+    return "delta_matrix";
+  case plan::StateKind::KeyCache:
+    return "key_cache";
+  case plan::StateKind::ValueCache:
+    return "value_cache";
   }
   return "?";
 }
@@ -146,7 +147,7 @@ void printAttributes(llvm::raw_ostream &os, const plan::Dispatch &d) {
     os << llvm::format(" eps=%g", d.f0);
     break;
   case plan::DispatchKind::GatedDeltaNet:
-    os << " impl=" << implName(d.i0);
+    os << " impl=" << deltaImplName(d.i0);
     if (d.i1 > 0)
       os << " recurrent-below=" << d.i1;
     if (d.f0 != 0)
@@ -187,7 +188,7 @@ void printProgram(llvm::raw_ostream &os, const plan::Program &program) {
   os << "dispatches:\n";
   for (size_t i = 0; i < program.dispatches.size(); ++i) {
     const plan::Dispatch &d = program.dispatches[i];
-    os << "  " << i << ' ' << kindName(d.kind) << ' ' << d.name << ' ';
+    os << "  " << i << ' ' << dispatchKindName(d.kind) << ' ' << d.name << ' ';
     printIds(os, d.operands);
     os << " -> ";
     printIds(os, d.results);

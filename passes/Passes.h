@@ -6,7 +6,9 @@
 #include "dialect/QNDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassOptions.h"
 #include <memory>
+#include <string>
 
 namespace qn {
 
@@ -16,7 +18,21 @@ namespace qn {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
+/// The options of `qn-cpu-pipeline` (and of pipelines that extend it).
+struct CpuPipelineOptions
+    : public mlir::PassPipelineOptions<CpuPipelineOptions> {
+  Option<std::string> deltaMode{
+      *this, "delta-mode",
+      llvm::cl::desc("qn-select-delta-path mode: 0, 1, 2 or auto"),
+      llvm::cl::init("auto")};
+  Option<std::string> device{
+      *this, "device", llvm::cl::desc("qn-assign-backends device: cpu or cuda"),
+      llvm::cl::init("cpu")};
+};
+
 /// Adds the passes of `qn-cpu-pipeline` to `pm` (passes/Pipelines.cpp).
+void buildCpuPipeline(mlir::OpPassManager &pm, const CpuPipelineOptions &opts);
+/// The same with the default options.
 void buildCpuPipeline(mlir::OpPassManager &pm);
 /// Registers the named pipelines (`qn-cpu-pipeline`) with the pass registry.
 void registerQNPipelines();

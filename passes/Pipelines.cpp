@@ -8,7 +8,8 @@
 //   2. qn-fuse-repeat-broadcast, canonicalize, cse: the graph clean-up;
 //   3. qn-assign-backends: last, so it places the ops that will really run.
 // The remaining steps (dispatch formation, lowering for the JIT) are listed
-// in docs/frontend.md.
+// in docs/frontend.md; `qn-cpu-codegen-pipeline` (codegen/CodegenPipelines.cpp)
+// adds qn-form-dispatches.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,18 +23,8 @@
 using namespace mlir;
 
 namespace qn {
-namespace {
-struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
-  Option<std::string> deltaMode{
-      *this, "delta-mode",
-      llvm::cl::desc("qn-select-delta-path mode: 0, 1, 2 or auto"),
-      llvm::cl::init("auto")};
-  Option<std::string> device{
-      *this, "device", llvm::cl::desc("qn-assign-backends device: cpu or cuda"),
-      llvm::cl::init("cpu")};
-};
 
-void buildCpuPipelineWith(OpPassManager &pm, const CpuPipelineOptions &opts) {
+void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   OpPassManager &fpm = pm.nest<func::FuncOp>();
   SelectDeltaPathPassOptions delta;
   delta.mode = opts.deltaMode;
@@ -46,10 +37,9 @@ void buildCpuPipelineWith(OpPassManager &pm, const CpuPipelineOptions &opts) {
   place.device = opts.device;
   fpm.addPass(createAssignBackendsPass(place));
 }
-} // namespace
 
 void buildCpuPipeline(OpPassManager &pm) {
-  buildCpuPipelineWith(pm, CpuPipelineOptions());
+  buildCpuPipeline(pm, CpuPipelineOptions());
 }
 
 void registerQNPipelines() {
@@ -58,7 +48,9 @@ void registerQNPipelines() {
       "Prepares the model-level qn IR for CPU code generation: "
       "qn-select-delta-path, qn-fuse-repeat-broadcast, canonicalize, cse, "
       "qn-assign-backends on every function",
-      buildCpuPipelineWith);
+      [](OpPassManager &pm, const CpuPipelineOptions &opts) {
+        buildCpuPipeline(pm, opts);
+      });
 }
 
 } // namespace qn

@@ -2,10 +2,12 @@
 //
 // mlir-opt for the qn dialect: parses qn IR, runs qn passes, prints IR.
 // Registers only the dialects qn IR uses: qn, func, arith and tensor for
-// constants, scf for the chunk loop of decomposed delta nets.
+// constants, scf for the chunk loop of decomposed delta nets. The codegen
+// passes (qn-form-dispatches) load the kernel dialects they need.
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/CodegenPasses.h"
 #include "dialect/QNDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,6 +25,8 @@ int main(int argc, char **argv) {
               mlir::scf::SCFDialect, mlir::tensor::TensorDialect>();
   qn::registerQNPasses();
   qn::registerQNPipelines();
+  qn::registerQNCodegenPasses();
+  qn::registerQNCodegenPipelines();
   // Generic clean-ups that pipelines combine with qn passes.
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
