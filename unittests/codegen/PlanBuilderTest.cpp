@@ -16,7 +16,7 @@
 #include "codegen/CompileModel.h"
 #include "codegen/ElementwiseChains.h"
 
-#include "../gguf/FixturePaths.h"
+#include "unittests/FixturePaths.h"
 #include "dialect/QNDialect.h"
 #include "gguf/GGUFFile.h"
 #include "gguf/Qwen3Next.h"

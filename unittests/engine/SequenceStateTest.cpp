@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "unittests/FixturePaths.h"
 #include "codegen/CompileModel.h"
 #include "gguf/Qwen3Next.h"
 #include "runtime/Context.h"
@@ -30,18 +31,12 @@ using namespace qn::runtime;
 
 namespace {
 
-std::string fixture(const char *rel) {
-  const char *env = std::getenv("QN_SHARED_DIR");
-  std::string dir = env && *env ? env : QN_DEFAULT_SHARED_DIR;
-  return dir + "/fixtures/" + rel;
-}
-
 enum class Engine { Direct, Compiled };
 
 class SequenceStateTest : public ::testing::TestWithParam<Engine> {
 protected:
   void SetUp() override {
-    std::string path = fixture("models/tiny-f32.gguf");
+    std::string path = qn::test::fixturePath("models/tiny-f32.gguf");
     if (!llvm::sys::fs::exists(path))
       GTEST_SKIP() << "fixture missing: " << path;
     auto m = Model::open(path);
@@ -349,7 +344,7 @@ TEST_P(SequenceStateTest, LoadRejectsForeignOrDamagedFiles) {
   EXPECT_EQ(ctx->seqLength(0), 5);
 
   // Not a state file at all.
-  err = ctx->loadSequence(0, fixture("models/tiny-f32.gguf"));
+  err = ctx->loadSequence(0, qn::test::fixturePath("models/tiny-f32.gguf"));
   ASSERT_TRUE(static_cast<bool>(err));
   EXPECT_NE(llvm::toString(std::move(err)).find("not a qn sequence state"),
             std::string::npos);

@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "FixturePaths.h"
+#include "unittests/FixturePaths.h"
 
 #include "gguf/GGUFFile.h"
 #include "gguf/GGUFWriter.h"

@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "FixturePaths.h"
+#include "unittests/FixturePaths.h"
 
 #include "gguf/Dequantize.h"
 #include "gguf/GGUFFile.h"

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "FixturePaths.h"
+#include "unittests/FixturePaths.h"
 
 #include "gguf/Dequantize.h"
 #include "gguf/GGUFFile.h"

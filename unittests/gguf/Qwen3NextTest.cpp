@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "FixturePaths.h"
+#include "unittests/FixturePaths.h"
 
 #include "gguf/GGUFWriter.h"
 #include "gguf/Qwen3Next.h"

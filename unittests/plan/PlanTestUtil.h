@@ -8,6 +8,7 @@
 #ifndef QN_UNITTESTS_PLAN_PLANTESTUTIL_H
 #define QN_UNITTESTS_PLAN_PLANTESTUTIL_H
 
+#include "unittests/FixturePaths.h"
 #include "runtime/Model.h"
 #include "runtime/layers/Sequence.h"
 #include "runtime/plan/Executor.h"
@@ -32,12 +33,6 @@ namespace qn::plantest {
 
 using namespace qn::runtime;
 using namespace qn::runtime::plan;
-
-inline std::string fixture(const char *rel) {
-  const char *env = std::getenv("QN_SHARED_DIR");
-  std::string dir = env && *env ? env : QN_DEFAULT_SHARED_DIR;
-  return dir + "/fixtures/" + rel;
-}
 
 /// Builds a Program value by value; every scratch value gets its own slot
 /// unless one is given.
@@ -138,7 +133,7 @@ private:
 class TinyModelTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    std::string path = fixture("models/tiny-f32.gguf");
+    std::string path = qn::test::fixturePath("models/tiny-f32.gguf");
     if (!llvm::sys::fs::exists(path))
       GTEST_SKIP() << "fixture missing: " << path;
     auto m = Model::open(path);

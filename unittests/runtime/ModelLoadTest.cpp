@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "unittests/FixturePaths.h"
 #include "runtime/Context.h"
 #include "runtime/Model.h"
 
@@ -25,16 +26,10 @@ using namespace qn::runtime;
 
 namespace {
 
-std::string fixture(const char *rel) {
-  const char *env = std::getenv("QN_SHARED_DIR");
-  std::string dir = env && *env ? env : QN_DEFAULT_SHARED_DIR;
-  return dir + "/fixtures/" + rel;
-}
-
 class ModelLoadTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    path = fixture("models/tiny-f32.gguf");
+    path = qn::test::fixturePath("models/tiny-f32.gguf");
     if (!llvm::sys::fs::exists(path))
       GTEST_SKIP() << "fixture missing: " << path;
     auto f = gguf::GGUFFile::open(path);

@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef QN_UNITTESTS_GGUF_FIXTUREPATHS_H
-#define QN_UNITTESTS_GGUF_FIXTUREPATHS_H
+#ifndef QN_UNITTESTS_FIXTUREPATHS_H
+#define QN_UNITTESTS_FIXTUREPATHS_H
 
 #include "llvm/Support/FileSystem.h"
 
@@ -16,7 +16,7 @@
 namespace qn::test {
 
 inline std::string sharedDir() {
-  if (const char *env = std::getenv("QN_SHARED_DIR"))
+  if (const char *env = std::getenv("QN_SHARED_DIR"); env && *env)
     return env;
   return QN_DEFAULT_SHARED_DIR;
 }
@@ -37,4 +37,4 @@ inline bool haveFixtures() {
       GTEST_SKIP() << "no fixtures at " << qn::test::sharedDir();              \
   } while (false)
 
-#endif // QN_UNITTESTS_GGUF_FIXTUREPATHS_H
+#endif // QN_UNITTESTS_FIXTUREPATHS_H
