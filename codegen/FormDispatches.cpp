@@ -54,7 +54,7 @@ void annotate(Operation *op, const codegen::OpPlan &p,
   if (!p.dispatches.empty()) {
     const plan::Dispatch &own = program.dispatches[p.dispatches.back()];
     op->setAttr("qn.dispatch",
-                b.getStringAttr(codegen::dispatchKindName(own.kind)));
+                b.getStringAttr(plan::dispatchKindName(own.kind)));
     if (own.kind == plan::DispatchKind::Elementwise)
       op->setAttr("qn.kernel", b.getStringAttr(own.kernelName));
     if (own.kind == plan::DispatchKind::GatedDeltaNet) {

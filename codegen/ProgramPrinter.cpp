@@ -8,32 +8,6 @@ namespace qn::codegen {
 
 namespace plan = qn::runtime::plan;
 
-const char *dispatchKindName(plan::DispatchKind k) {
-  switch (k) {
-  case plan::DispatchKind::Embed:
-    return "embed";
-  case plan::DispatchKind::RmsNorm:
-    return "rms_norm";
-  case plan::DispatchKind::L2Norm:
-    return "l2_norm";
-  case plan::DispatchKind::Matmul:
-    return "matmul";
-  case plan::DispatchKind::Conv1dCausal:
-    return "conv1d_causal";
-  case plan::DispatchKind::GatedDeltaNet:
-    return "gated_delta_net";
-  case plan::DispatchKind::GatedAttention:
-    return "gated_attention";
-  case plan::DispatchKind::MoE:
-    return "moe";
-  case plan::DispatchKind::Copy:
-    return "copy";
-  case plan::DispatchKind::Elementwise:
-    return "elementwise";
-  }
-  return "?";
-}
-
 const char *deltaImplName(int64_t impl) {
   switch (impl) {
   case -1:
@@ -50,45 +24,16 @@ const char *deltaImplName(int64_t impl) {
 
 namespace {
 
-const char *typeName(plan::ElementType t) {
-  switch (t) {
-  case plan::ElementType::F32:
-    return "f32";
-  case plan::ElementType::F16:
-    return "f16";
-  case plan::ElementType::I32:
-    return "i32";
-  }
-  return "?";
-}
-
-const char *stateName(plan::StateKind k) {
-  switch (k) {
-  case plan::StateKind::ConvWindow:
-    return "conv_window";
-  case plan::StateKind::DeltaMatrix:
-    return "delta_matrix";
-  case plan::StateKind::KeyCache:
-    return "key_cache";
-  case plan::StateKind::ValueCache:
-    return "value_cache";
-  }
-  return "?";
-}
-
 void printDim(llvm::raw_ostream &os, int64_t d) {
-  if (d == plan::kTokens)
-    os << 'T';
-  else if (d == plan::kOutputRows)
-    os << 'R';
-  else if (d == plan::kContextRows)
-    os << 'C';
-  else
+  const llvm::StringRef symbol = plan::symbolicSizeName(d);
+  if (symbol.empty())
     os << d;
+  else
+    os << symbol;
 }
 
 void printShape(llvm::raw_ostream &os, const plan::Value &v) {
-  os << typeName(v.type) << '[';
+  os << plan::elementTypeName(v.type) << '[';
   for (size_t i = 0; i < v.shape.size(); ++i) {
     if (i)
       os << 'x';
@@ -128,7 +73,7 @@ void printValue(llvm::raw_ostream &os, int32_t id, const plan::Value &v) {
   os << ' ' << v.name << ' ';
   printShape(os, v);
   if (v.kind == plan::ValueKind::State)
-    os << ' ' << stateName(v.state) << " layer " << v.layer;
+    os << ' ' << plan::stateKindName(v.state) << " layer " << v.layer;
   if (v.kind == plan::ValueKind::Scratch)
     os << " slot " << v.slot;
   if (v.kind == plan::ValueKind::View) {
@@ -188,7 +133,8 @@ void printProgram(llvm::raw_ostream &os, const plan::Program &program) {
   os << "dispatches:\n";
   for (size_t i = 0; i < program.dispatches.size(); ++i) {
     const plan::Dispatch &d = program.dispatches[i];
-    os << "  " << i << ' ' << dispatchKindName(d.kind) << ' ' << d.name << ' ';
+    os << "  " << i << ' ' << plan::dispatchKindName(d.kind) << ' ' << d.name
+       << ' ';
     printIds(os, d.operands);
     os << " -> ";
     printIds(os, d.results);

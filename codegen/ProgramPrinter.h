@@ -21,9 +21,6 @@ namespace qn::codegen {
 /// (output rows) and C (context rows).
 void printProgram(llvm::raw_ostream &os, const runtime::plan::Program &program);
 
-/// The listing's name of a dispatch kind (`matmul`, `elementwise`, ...).
-const char *dispatchKindName(runtime::plan::DispatchKind kind);
-
 /// The listing's name of a delta net's `i0` (`cost-model`, `recurrent`,
 /// `chunked`, `fused`).
 const char *deltaImplName(int64_t impl);

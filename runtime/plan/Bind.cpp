@@ -31,20 +31,6 @@ llvm::StringRef valueKindName(ValueKind kind) {
   return "?";
 }
 
-llvm::StringRef stateKindName(StateKind kind) {
-  switch (kind) {
-  case StateKind::ConvWindow:
-    return "conv window";
-  case StateKind::DeltaMatrix:
-    return "delta state";
-  case StateKind::KeyCache:
-    return "key cache";
-  case StateKind::ValueCache:
-    return "value cache";
-  }
-  return "?";
-}
-
 std::vector<int64_t> rowMajorStrides(llvm::ArrayRef<int64_t> shape) {
   std::vector<int64_t> strides(shape.size(), 1);
   for (size_t d = shape.size(); d-- > 1;)
@@ -81,10 +67,10 @@ llvm::Error bindInput(Bindings &b, int32_t id) {
                       v.shape == std::vector<int64_t>{1} &&
                       v.kind != ValueKind::OutputRows;
   if (v.type != ElementType::I32 || !(dynamic || single))
-    return b.valueError(id,
-                        llvm::formatv("{0} {1}: expected i32 {2}",
-                                      typeName(v.type), shapeString(v.shape),
-                                      shapeString({single ? 1 : symbol})));
+    return b.valueError(id, llvm::formatv("{0} {1}: expected i32 {2}",
+                                          elementTypeName(v.type),
+                                          shapeString(v.shape),
+                                          shapeString({single ? 1 : symbol})));
   std::vector<int32_t> &buffer = v.kind == ValueKind::Tokens ? b.tokens
                                  : v.kind == ValueKind::Positions
                                      ? b.positions
@@ -111,7 +97,7 @@ llvm::Error bindWeight(Bindings &b, int32_t id) {
   if (!agrees)
     return b.valueError(id, llvm::formatv("element type {0} but the GGUF "
                                           "tensor is {1}",
-                                          typeName(v.type),
+                                          elementTypeName(v.type),
                                           gguf::getTypeName(t->type)));
   Bound &w = b.values[id];
   w.tensor = t;
@@ -155,8 +141,8 @@ llvm::Error bindState(Bindings &b, int32_t id) {
     return b.valueError(
         id, llvm::formatv("a {0} of {1} {2}, but the model and KV type give "
                           "{3} {4}",
-                          stateKindName(v.state), typeName(v.type),
-                          shapeString(v.shape), typeName(type),
+                          stateKindName(v.state), elementTypeName(v.type),
+                          shapeString(v.shape), elementTypeName(type),
                           shapeString(shape)));
   return llvm::Error::success();
 }
@@ -208,9 +194,9 @@ llvm::Error bindView(Bindings &b, int32_t id, std::vector<uint8_t> &state) {
   if (v.offset < 0 || llvm::any_of(v.strides, [](int64_t s) { return s < 0; }))
     return b.valueError(id, "negative offset or stride");
   if (v.type != base.type)
-    return b.valueError(id, "element type " + typeName(v.type) +
+    return b.valueError(id, "element type " + elementTypeName(v.type) +
                                 " but its base '" + base.name + "' is " +
-                                typeName(base.type));
+                                elementTypeName(base.type));
   if (base.kind == ValueKind::View) {
     state[id] = 1;
     if (llvm::Error err = bindView(b, v.base, state))

@@ -119,8 +119,6 @@ struct Bindings {
 
 /// Bytes of one element of `type`.
 size_t elementBytes(ElementType type);
-llvm::StringRef typeName(ElementType type);
-llvm::StringRef kindName(DispatchKind kind);
 /// "[T, 2, 64]"-style shape for messages.
 std::string shapeString(llvm::ArrayRef<int64_t> shape);
 

@@ -44,8 +44,8 @@ private:
   }
   const Value &val(int32_t id) const { return b.value(id); }
   std::string describe(int32_t id) const {
-    return "'" + val(id).name + "' " + typeName(val(id).type).str() + " " +
-           shapeString(val(id).shape);
+    return "'" + val(id).name + "' " + elementTypeName(val(id).type).str() +
+           " " + shapeString(val(id).shape);
   }
 
   llvm::Error arity(size_t operands, size_t results);
@@ -116,7 +116,7 @@ llvm::Error DispatchChecker::activation(int32_t id, llvm::StringRef role,
     return fail(role + " is weight " + describe(id) +
                 ", expected an activation");
   if (v.type != type)
-    return fail(role + " " + describe(id) + " is not " + typeName(type));
+    return fail(role + " " + describe(id) + " is not " + elementTypeName(type));
   if (!b.values[id].contiguous)
     return fail(role + " " + describe(id) +
                 " is a strided view (only Copy reads those)");
@@ -186,7 +186,7 @@ llvm::Error DispatchChecker::output(ElementType type, bool strided) {
     return fail("result " + describe(id) +
                 " is not scratch (only scratch can be written)");
   if (v.type != type)
-    return fail("result " + describe(id) + " is not " + typeName(type));
+    return fail("result " + describe(id) + " is not " + elementTypeName(type));
   if (!strided && !b.values[id].contiguous)
     return fail("result " + describe(id) + " is a strided view");
   return llvm::Error::success();

@@ -16,54 +16,13 @@ size_t elementBytes(ElementType type) {
   return type == ElementType::F16 ? 2 : 4;
 }
 
-llvm::StringRef typeName(ElementType type) {
-  switch (type) {
-  case ElementType::F32:
-    return "f32";
-  case ElementType::F16:
-    return "f16";
-  case ElementType::I32:
-    return "i32";
-  }
-  return "?";
-}
-
-llvm::StringRef kindName(DispatchKind kind) {
-  switch (kind) {
-  case DispatchKind::Embed:
-    return "Embed";
-  case DispatchKind::RmsNorm:
-    return "RmsNorm";
-  case DispatchKind::L2Norm:
-    return "L2Norm";
-  case DispatchKind::Matmul:
-    return "Matmul";
-  case DispatchKind::Conv1dCausal:
-    return "Conv1dCausal";
-  case DispatchKind::GatedDeltaNet:
-    return "GatedDeltaNet";
-  case DispatchKind::GatedAttention:
-    return "GatedAttention";
-  case DispatchKind::MoE:
-    return "MoE";
-  case DispatchKind::Copy:
-    return "Copy";
-  case DispatchKind::Elementwise:
-    return "Elementwise";
-  }
-  return "?";
-}
-
 std::string shapeString(llvm::ArrayRef<int64_t> shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) {
     if (i)
       s += ", ";
-    const int64_t d = shape[i];
-    s += d == kTokens        ? "T"
-         : d == kOutputRows  ? "R"
-         : d == kContextRows ? "C"
-                             : std::to_string(d);
+    const llvm::StringRef symbol = symbolicSizeName(shape[i]);
+    s += symbol.empty() ? std::to_string(shape[i]) : symbol.str();
   }
   return s + "]";
 }
@@ -80,7 +39,7 @@ llvm::Error Bindings::dispatchError(size_t index,
   const Dispatch &d = program.dispatches[index];
   return llvm::createStringError(
       llvm::formatv("plan '{0}': dispatch #{1} '{2}' ({3}): ", program.entry,
-                    index, d.name, kindName(d.kind)) +
+                    index, d.name, dispatchKindName(d.kind)) +
       what);
 }
 
@@ -100,10 +59,11 @@ llvm::Error checkLogits(const Bindings &b) {
                            (p.singleToken && v.shape[0] == 1));
   if (v.type != ElementType::F32 || v.shape.size() != 2 || !rows ||
       v.shape[1] != V)
-    return b.valueError(
-        p.logits, llvm::formatv("logits {0} {1}, expected f32 [R, {2}] "
-                                "or [T, {2}]",
-                                typeName(v.type), shapeString(v.shape), V));
+    return b.valueError(p.logits,
+                        llvm::formatv("logits {0} {1}, expected f32 [R, {2}] "
+                                      "or [T, {2}]",
+                                      elementTypeName(v.type),
+                                      shapeString(v.shape), V));
   const Bound &bound = b.values[p.logits];
   if (b.value(bound.root).kind != ValueKind::Scratch || !bound.contiguous)
     return b.valueError(p.logits, "logits are not contiguous scratch");

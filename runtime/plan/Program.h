@@ -1,4 +1,5 @@
-//===- Program.h - a compiled entry point: values + dispatches ---*- C++ -*-===//
+//===- Program.h - a compiled entry point: values + dispatches ---*- C++
+//-*-===//
 //
 // The contract between the compiler (codegen/PlanBuilder, MLIR side) and
 // the runtime's executor (runtime/plan/Executor, no MLIR): one Program per
@@ -18,6 +19,8 @@
 
 #ifndef QN_RUNTIME_PLAN_PROGRAM_H
 #define QN_RUNTIME_PLAN_PROGRAM_H
+
+#include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
 #include <string>
@@ -56,7 +59,12 @@ enum class ValueKind : uint8_t {
   View,
 };
 
-enum class StateKind : uint8_t { ConvWindow, DeltaMatrix, KeyCache, ValueCache };
+enum class StateKind : uint8_t {
+  ConvWindow,
+  DeltaMatrix,
+  KeyCache,
+  ValueCache
+};
 
 struct Value {
   /// qn.name of the op that defines it, the weight's tensor name, the state
@@ -136,6 +144,74 @@ struct Dispatch {
   std::string kernelName;
   void *kernel = nullptr;
 };
+
+/// The names of the enums above, one spelling everywhere: plan listings
+/// (`qn-run ir --emit plan`), `qn.dispatch` attributes and the executor's
+/// error messages.
+inline llvm::StringRef elementTypeName(ElementType type) {
+  switch (type) {
+  case ElementType::F32:
+    return "f32";
+  case ElementType::F16:
+    return "f16";
+  case ElementType::I32:
+    return "i32";
+  }
+  return "?";
+}
+
+inline llvm::StringRef stateKindName(StateKind kind) {
+  switch (kind) {
+  case StateKind::ConvWindow:
+    return "conv_window";
+  case StateKind::DeltaMatrix:
+    return "delta_matrix";
+  case StateKind::KeyCache:
+    return "key_cache";
+  case StateKind::ValueCache:
+    return "value_cache";
+  }
+  return "?";
+}
+
+inline llvm::StringRef dispatchKindName(DispatchKind kind) {
+  switch (kind) {
+  case DispatchKind::Embed:
+    return "embed";
+  case DispatchKind::RmsNorm:
+    return "rms_norm";
+  case DispatchKind::L2Norm:
+    return "l2_norm";
+  case DispatchKind::Matmul:
+    return "matmul";
+  case DispatchKind::Conv1dCausal:
+    return "conv1d_causal";
+  case DispatchKind::GatedDeltaNet:
+    return "gated_delta_net";
+  case DispatchKind::GatedAttention:
+    return "gated_attention";
+  case DispatchKind::MoE:
+    return "moe";
+  case DispatchKind::Copy:
+    return "copy";
+  case DispatchKind::Elementwise:
+    return "elementwise";
+  }
+  return "?";
+}
+
+/// "T", "R" or "C" for a symbolic size; empty for a static one.
+inline llvm::StringRef symbolicSizeName(int64_t size) {
+  switch (size) {
+  case kTokens:
+    return "T";
+  case kOutputRows:
+    return "R";
+  case kContextRows:
+    return "C";
+  }
+  return "";
+}
 
 struct Program {
   /// `prefill` or `decode`.

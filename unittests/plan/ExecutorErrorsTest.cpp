@@ -94,7 +94,7 @@ TEST_F(ExecutorErrorsTest, ElementwiseWithoutKernel) {
   int32_t y = pb.op(DispatchKind::Elementwise, "z_silu-0", {x}, {kTokens, D});
   dispatch(3).kernelName = "prefill.z_silu-0";
   dispatch(1).operands[0] = y;
-  expectError({"dispatch #3 'z_silu-0' (Elementwise)",
+  expectError({"dispatch #3 'z_silu-0' (elementwise)",
                "kernel 'prefill.z_silu-0' has no address"});
 }
 
@@ -103,12 +103,12 @@ TEST_F(ExecutorErrorsTest, StridedOperandOutsideCopy) {
       pb.op(DispatchKind::Matmul, "wide",
             {x, pb.weight("blk.0.ssm_in.weight", {384, D})}, {kTokens, 384});
   dispatch(1).operands[0] = pb.view("slice", wide, {kTokens, D}, 0, {384, 1});
-  expectError({"'result_norm' (RmsNorm)", "'slice'", "strided view"});
+  expectError({"'result_norm' (rms_norm)", "'slice'", "strided view"});
 }
 
 TEST_F(ExecutorErrorsTest, ResultSharingTheSlotOfAnOperand) {
   value(logits).slot = value(n).slot;
-  expectError({"'result_output' (Matmul)", "shares scratch slot"});
+  expectError({"'result_output' (matmul)", "shares scratch slot"});
 }
 
 TEST_F(ExecutorErrorsTest, ScratchSlotOutOfRange) {
@@ -119,12 +119,12 @@ TEST_F(ExecutorErrorsTest, ScratchSlotOutOfRange) {
 TEST_F(ExecutorErrorsTest, MatmulOperandShapesDisagree) {
   value(ow).name = "blk.0.ssm_out.weight";
   value(ow).shape = {D, 128};
-  expectError({"'result_output' (Matmul)", "does not fit the weight"});
+  expectError({"'result_output' (matmul)", "does not fit the weight"});
 }
 
 TEST_F(ExecutorErrorsTest, WrongOperandCount) {
   dispatch(1).operands.push_back(nw);
-  expectError({"'result_norm' (RmsNorm)", "3 operands"});
+  expectError({"'result_norm' (rms_norm)", "3 operands"});
 }
 
 TEST_F(ExecutorErrorsTest, UnknownValueIdInADispatch) {
@@ -140,13 +140,13 @@ TEST_F(ExecutorErrorsTest, LogitsNotOverTheVocabulary) {
 TEST_F(ExecutorErrorsTest, ConvStateOfAFullAttentionLayer) {
   const int64_t C = hp().convChannels(), Kc = hp().convKernel;
   pb.state(StateKind::ConvWindow, 3, {C, Kc - 1});
-  expectError({"conv window of layer 3", "full-attention layer"});
+  expectError({"conv_window of layer 3", "full-attention layer"});
 }
 
 TEST_F(ExecutorErrorsTest, CacheTypeDisagreesWithTheContext) {
   pb.state(StateKind::KeyCache, 3, {kContextRows, hp().nHeadKV, hp().headDim},
            ElementType::F16);
-  expectError({"key cache", "f16", "f32"}, KVType::F32);
+  expectError({"key_cache", "f16", "f32"}, KVType::F32);
 }
 
 TEST_F(ExecutorErrorsTest, ConvKernelOfTheWrongShape) {
@@ -158,7 +158,7 @@ TEST_F(ExecutorErrorsTest, ConvKernelOfTheWrongShape) {
   pb.dispatch(DispatchKind::Conv1dCausal, "conv_output_raw-0",
               {u, pb.weight("blk.0.ssm_dt.bias", {hp().ssmTimeStepRank}), st},
               {y, st});
-  expectError({"'conv_output_raw-0' (Conv1dCausal)", "the kernel"});
+  expectError({"'conv_output_raw-0' (conv1d_causal)", "the kernel"});
 }
 
 TEST_F(ExecutorErrorsTest, StateReadByAStatelessDispatch) {
@@ -166,7 +166,7 @@ TEST_F(ExecutorErrorsTest, StateReadByAStatelessDispatch) {
                         {hp().ssmTimeStepRank, hp().ssmState, hp().headVDim()});
   pb.op(DispatchKind::Copy, "peek", {st},
         {hp().ssmTimeStepRank, hp().ssmState, hp().headVDim()});
-  expectError({"'peek' (Copy)", "is a state"});
+  expectError({"'peek' (copy)", "is a state"});
 }
 
 TEST_F(ExecutorErrorsTest, AttentionPositionsThatAreNotThePositionsInput) {
@@ -186,7 +186,7 @@ TEST_F(ExecutorErrorsTest, AttentionPositionsThatAreNotThePositionsInput) {
                   {o, kc, vc});
   ga.i0 = Hq, ga.i1 = Hkv, ga.i2 = Dh, ga.i3 = hp().ropeDims;
   // The token ids would index the caches' rows.
-  expectError({"'qkv_gated-3' (GatedAttention)", "'tokens'",
+  expectError({"'qkv_gated-3' (gated_attention)", "'tokens'",
                "not the positions input"});
   p().dispatches.back().operands[5] = pb.positions();
   EXPECT_EQ(createError(p()), "");
