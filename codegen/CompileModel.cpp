@@ -17,14 +17,12 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 
 #include <chrono>
-#include <mutex>
 
 using namespace mlir;
 
@@ -61,18 +59,7 @@ llvm::Error failure(const llvm::Twine &step, llvm::Error cause) {
                                  llvm::toString(std::move(cause)));
 }
 
-/// qn-cpu-pipeline is registered by name (its options are pipeline
-/// options); qn-opt registers it too, so only when nobody has yet.
-void ensurePipelinesRegistered() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (!PassPipelineInfo::lookup("qn-cpu-pipeline"))
-      registerQNPipelines();
-  });
-}
-
 llvm::Error runCpuPipeline(ModuleOp module, llvm::StringRef deltaMode) {
-  ensurePipelinesRegistered();
   MLIRContext *ctx = module.getContext();
   std::string diagnostics;
   ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
@@ -82,18 +69,14 @@ llvm::Error runCpuPipeline(ModuleOp module, llvm::StringRef deltaMode) {
           llvm::formatv("\n{0}: {1}", diag.getLocation(), diag.str());
     return success();
   });
-  // The manager is anchored on builtin.module: the pipeline text is what
-  // goes inside `builtin.module(...)`.
   PassManager pm(ctx);
-  std::string pipeline =
-      ("qn-cpu-pipeline{delta-mode=" + deltaMode + "}").str();
-  std::string parseErrors;
-  llvm::raw_string_ostream os(parseErrors);
-  if (failed(parsePassPipeline(pipeline, pm, os)))
-    return llvm::createStringError("cannot parse '" + pipeline +
-                                   "': " + parseErrors);
+  CpuPipelineOptions options;
+  options.deltaMode = deltaMode.str();
+  buildCpuPipeline(pm, options);
   if (failed(pm.run(module)))
-    return llvm::createStringError(pipeline + " failed:" + diagnostics);
+    return llvm::createStringError(
+        ("qn-cpu-pipeline{delta-mode=" + deltaMode + "} failed:").str() +
+        diagnostics);
   return llvm::Error::success();
 }
 
