@@ -56,6 +56,9 @@ public:
   static llvm::Expected<std::unique_ptr<Model>> open(llvm::StringRef path);
 
   const gguf::Qwen3NextHParams &hparams() const { return desc.hp; }
+  /// The shape-checked description the weights were bound through (what
+  /// the compiler's frontend builds the IR from).
+  const gguf::Qwen3NextModel &description() const { return desc; }
   gguf::LinearLayout layout() const { return desc.layout; }
   const std::vector<LayerWeights> &layers() const { return layerWeights; }
   const WeightView &tokenEmbd() const { return tokenEmbdView; }

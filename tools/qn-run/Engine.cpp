@@ -19,8 +19,9 @@ EngineFlags::EngineFlags(cl::SubCommand &sub, cl::OptionCategory &cat)
                cl::desc("directory for compiled kernels (default: "
                         "$XDG_CACHE_HOME/qn/kernels or ~/.cache/qn/kernels; "
                         "empty: no cache)"),
-               cl::value_desc("dir"), cl::init(codegen::defaultKernelCacheDir()),
-               cl::sub(sub), cl::cat(cat)) {}
+               cl::value_desc("dir"),
+               cl::init(codegen::defaultKernelCacheDir()), cl::sub(sub),
+               cl::cat(cat)) {}
 
 Expected<Engine> prepareEngine(const EngineFlags &flags,
                                const runtime::Model &model,
@@ -32,16 +33,13 @@ Expected<Engine> prepareEngine(const EngineFlags &flags,
     return createStringError(inconvertibleErrorCode(),
                              "--engine must be compiled or direct, got '" +
                                  flags.engine + "'");
-  auto desc = gguf::describeQwen3Next(model.file());
-  if (!desc)
-    return desc.takeError();
   codegen::CompileOptions options;
   options.kvType = params.kvType == runtime::KVType::F32
                        ? frontend::KVCacheType::F32
                        : frontend::KVCacheType::F16;
   options.deltaMode = runtime::deltaModeName(params.deltaMode).str();
   options.jitCacheDir = flags.jitCache;
-  auto compiled = codegen::compileModel(*desc, options);
+  auto compiled = codegen::compileModel(model.description(), options);
   if (!compiled)
     return compiled.takeError();
   result.compiled = std::move(*compiled);

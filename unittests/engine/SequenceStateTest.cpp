@@ -9,11 +9,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "unittests/FixturePaths.h"
 #include "codegen/CompileModel.h"
-#include "gguf/Qwen3Next.h"
 #include "runtime/Context.h"
 #include "runtime/Model.h"
+#include "unittests/FixturePaths.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -52,14 +51,10 @@ protected:
 
   std::unique_ptr<qn::codegen::CompiledModel>
   compile(qn::frontend::KVCacheType kv) {
-    auto desc = qn::gguf::describeQwen3Next(model->file());
-    EXPECT_TRUE(static_cast<bool>(desc)) << llvm::toString(desc.takeError());
-    if (!desc)
-      return nullptr;
     qn::codegen::CompileOptions options;
     options.kvType = kv;
     options.jitCacheDir = ""; // no files outside the test's control
-    auto compiled = qn::codegen::compileModel(*desc, options);
+    auto compiled = qn::codegen::compileModel(model->description(), options);
     EXPECT_TRUE(static_cast<bool>(compiled))
         << llvm::toString(compiled.takeError());
     return compiled ? std::move(*compiled) : nullptr;
@@ -351,11 +346,11 @@ TEST_P(SequenceStateTest, LoadRejectsForeignOrDamagedFiles) {
   llvm::sys::fs::remove(path);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Engines, SequenceStateTest,
-    ::testing::Values(Engine::Direct, Engine::Compiled),
-    [](const ::testing::TestParamInfo<Engine> &info) {
-      return info.param == Engine::Direct ? "Direct" : "Compiled";
-    });
+INSTANTIATE_TEST_SUITE_P(Engines, SequenceStateTest,
+                         ::testing::Values(Engine::Direct, Engine::Compiled),
+                         [](const ::testing::TestParamInfo<Engine> &info) {
+                           return info.param == Engine::Direct ? "Direct"
+                                                               : "Compiled";
+                         });
 
 } // namespace
