@@ -48,14 +48,13 @@ Expected<Engine> prepareEngine(const EngineFlags &flags,
   const codegen::CompileStats &stats = result.compiled->stats();
   if (!stats.cacheWarning.empty())
     errs() << "qn-run: warning: " << stats.cacheWarning << "\n";
-  if (verbose) {
-    const codegen::CompileStats &s = stats;
+  if (verbose)
     errs() << formatv("qn-run: compiled the model in {0:f3} s ({1} "
                       "dispatches prefill, {2} decode; {3} kernels {4})\n",
-                      s.seconds, s.prefillDispatches, s.decodeDispatches,
-                      s.kernels,
-                      s.kernelsFromCache ? "from the cache" : "JIT-compiled");
-  }
+                      stats.seconds, stats.prefillDispatches,
+                      stats.decodeDispatches, stats.kernels,
+                      stats.kernelsFromCache ? "from the cache"
+                                             : "JIT-compiled");
   return std::move(result);
 }
 
