@@ -34,23 +34,10 @@ using plan::ElementType;
 using plan::StateKind;
 using plan::ValueKind;
 
-/// Row-major strides (in elements) of `shape`; only shape[0] may be
-/// symbolic, and it never enters a stride.
-std::vector<int64_t> rowMajorStrides(llvm::ArrayRef<int64_t> shape) {
-  std::vector<int64_t> strides(shape.size(), 1);
-  for (size_t d = shape.size(); d-- > 1;)
-    strides[d - 1] = strides[d] * shape[d];
-  return strides;
-}
+using plan::rowMajorStrides;
 
 bool isContiguous(const plan::Value &v) {
-  if (v.kind != ValueKind::View)
-    return true;
-  std::vector<int64_t> dense = rowMajorStrides(v.shape);
-  for (size_t d = 0; d < v.shape.size(); ++d)
-    if (v.shape[d] != 1 && v.strides[d] != dense[d])
-      return false;
-  return true;
+  return v.kind != ValueKind::View || plan::isRowMajor(v.shape, v.strides);
 }
 
 /// The strides of `to` viewing the elements of a (static) `from` with

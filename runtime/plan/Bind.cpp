@@ -31,13 +31,6 @@ llvm::StringRef valueKindName(ValueKind kind) {
   return "?";
 }
 
-std::vector<int64_t> rowMajorStrides(llvm::ArrayRef<int64_t> shape) {
-  std::vector<int64_t> strides(shape.size(), 1);
-  for (size_t d = shape.size(); d-- > 1;)
-    strides[d - 1] = strides[d] * shape[d];
-  return strides;
-}
-
 /// Only dimension 0 may be symbolic (`allowed` lists which symbols); the
 /// others are sizes >= 0.
 llvm::Error checkShape(const Bindings &b, int32_t id,
@@ -237,11 +230,7 @@ llvm::Error bindView(Bindings &b, int32_t id, std::vector<uint8_t> &state) {
   const uint8_t *rootData = b.values[view.root].data;
   view.data = const_cast<uint8_t *>(rootData) +
               view.rootOffset * static_cast<int64_t>(elementBytes(v.type));
-  std::vector<int64_t> dense = rowMajorStrides(v.shape);
-  view.contiguous = true;
-  for (size_t d = 0; d < v.shape.size(); ++d)
-    if (v.shape[d] != 1 && v.strides[d] != dense[d])
-      view.contiguous = false;
+  view.contiguous = isRowMajor(v.shape, v.strides);
   state[id] = 2;
   return llvm::Error::success();
 }

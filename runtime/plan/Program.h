@@ -145,6 +145,28 @@ struct Dispatch {
   void *kernel = nullptr;
 };
 
+/// Row-major strides (in elements) of `shape`; only shape[0] may be
+/// symbolic, and it never enters a stride.
+inline std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &shape) {
+  std::vector<int64_t> strides(shape.size(), 1);
+  for (size_t d = shape.size(); d-- > 1;)
+    strides[d - 1] = strides[d] * shape[d];
+  return strides;
+}
+
+/// Whether a view with `strides` lays its `shape` out row-major (a size-1
+/// dimension may have any stride), so a kernel may read it as a dense
+/// array: the one contiguity rule PlanBuilder plans with and the executor
+/// checks.
+inline bool isRowMajor(const std::vector<int64_t> &shape,
+                       const std::vector<int64_t> &strides) {
+  const std::vector<int64_t> dense = rowMajorStrides(shape);
+  for (size_t d = 0; d < shape.size(); ++d)
+    if (shape[d] != 1 && strides[d] != dense[d])
+      return false;
+  return true;
+}
+
 /// The names of the enums above, one spelling everywhere: plan listings
 /// (`qn-run ir --emit plan`), `qn.dispatch` attributes and the executor's
 /// error messages.
