@@ -28,7 +28,11 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
 fi
 targets=(qn-gguf-fuzzer GGUFTests)
 have_tok=0
-if ninja -C "$BUILD_DIR" -t targets all 2>/dev/null | grep -q '^qn-tokenizer-fuzzer:'; then
+# The list is read whole before grep looks at it: `ninja | grep -q` under
+# pipefail fails whenever grep exits before ninja has written everything
+# (SIGPIPE), which silently skipped this fuzzer.
+all_targets=$(ninja -C "$BUILD_DIR" -t targets all 2>/dev/null)
+if grep -q '^qn-tokenizer-fuzzer:' <<<"$all_targets"; then
   targets+=(qn-tokenizer-fuzzer)
   have_tok=1
 fi
