@@ -11,49 +11,49 @@
 include "mlir/Pass/PassBase.td"
 
 def FormDispatchesPass : Pass<"qn-form-dispatches", "::mlir::ModuleOp"> {
-  let summary = "Annotates each op of @prefill/@decode with its plan dispatch";
+  let summary = "Rewrites model and elementwise ops into qn.dispatch.* ops";
   let description = [{
-    Runs PlanBuilder (codegen/PlanBuilder.h), the analysis that turns an
-    entry after `qn-cpu-pipeline` into the runtime's plan, on `@prefill`
-    and `@decode`, and writes down what it decided for every op as
-    discardable attributes; the IR is otherwise unchanged. The elementwise
-    kernels are emitted into a throw-away module for their names only
-    (nothing is compiled).
+    The step from the model level to the dispatch level of the IR
+    (docs/codegen.md). In the entry block of every function:
 
-    * `qn.dispatch`: the kind of the op's own dispatch (`matmul`,
-      `rms_norm`, `elementwise`, `gated_delta_net`, `copy`, ...), or `view`
-      for a `qn.slice` / `qn.reshape` that is a strided view with no copy.
-      A reshape that needs a copy and a concat are `copy`.
-    * `qn.copies`: the Copy dispatches the op made first (strided operands
-      made contiguous, a reshape's input, a concat's pieces), by name.
-    * `qn.slot`: per result, the scratch slot of its storage (-1: a state
-      or a GGUF tensor); only on ops with a result in scratch.
-    * `qn.offset`, `qn.strides`: a view's place in its storage (elements).
-    * `qn.kernel`: the elementwise kernel, on a chain's root and on every
-      member fused into it (the same chain in every layer shares one).
-    * `qn.delta_impl` (`cost-model`, `recurrent`, `chunked`, `fused`) and
-      `qn.recurrent_below`: a delta net's algorithm, on the net or on the
-      `scf.if` of its guard.
+    * each maximal tree of elementwise ops (an inner value used once, by
+      the next op of the tree) becomes one `qn.dispatch.elementwise` whose
+      body is the tree; the same tree in every layer shares one `kernel`
+      name (the first one's: `prefill.g-0`);
+    * `qn.embed`, `qn.rms_norm`, `qn.l2_norm`, `qn.matmul`,
+      `qn.conv1d_causal`, `qn.gated_delta_net`, `qn.gated_attention`,
+      `qn.moe` become their `qn.dispatch.*` op, on the backend
+      `qn-assign-backends` chose (`qn.backend`; else the `backend` option),
+      with the format and layout of every weight (`weights(q4_k:rows)`),
+      the algorithm (the delta net's `impl` and `recurrent_below` as
+      `qn-select-delta-path` chose them) and the kernel's parameters;
+    * `qn.transfer` becomes `qn.dispatch.transfer` from the producer's
+      backend to its target.
+
+    Shape ops (`qn.reshape`, `qn.slice`, `qn.concat`) stay: whether they
+    are views or copies is decided with the buffers, by the plan builder.
 
     ```mlir
     // before
-    %s = qn.slice %r [0, 1] [-1, 4] [1, 1] {qn.name = "s"} : tensor<?x8xf32>
-    %y = qn.matmul %s, %w {qn.name = "y"} : tensor<?x4xf32>, tensor<6x4xf32>
+    %a = qn.add %x, %b {qn.name = "a-0"} : tensor<?x2xf32>, tensor<2xf32>
+    %g = qn.softplus %a {qn.name = "g-0"} : tensor<?x2xf32>
+    %y = qn.matmul %g, %w {qn.name = "y-0"} : tensor<?x2xf32>, !qn.qweight<q8_0, 64x2>
     // after
-    %s = qn.slice %r [0, 1] [-1, 4] [1, 1] {qn.dispatch = "view",
-           qn.name = "s", qn.offset = 1 : i64, qn.strides = [8, 1]}
-    %y = qn.matmul %s, %w {qn.copies = ["s.copy"], qn.dispatch = "matmul",
-           qn.name = "y", qn.slot = [1]}
+    %g = qn.dispatch.elementwise(%x, %b) on cpu kernel "prefill.g-0"
+        : (tensor<?x2xf32>, tensor<2xf32>) -> tensor<?x2xf32> { ... }
+    %y = qn.dispatch.matmul %g, %w on cpu weights(q8_0:rows) {qn.name = "y-0"}
+        : (tensor<?x2xf32>, !qn.qweight<q8_0, 64x2>) -> tensor<?x64xf32>
     ```
 
-    An op the plan cannot express (the primitives of delta mode 0, a
-    `qn.transfer`, ...) is an error on that op with PlanBuilder's message.
+    Errors name the op and the attribute: a delta net without an `impl`
+    (run `qn-select-delta-path` first), an explicit `scale`, the `tile`
+    head mapping, `min_weight_sum`, an unknown backend.
   }];
-  let dependentDialects = [
-    "::qn::QNDialect", "::mlir::func::FuncDialect",
-    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
-    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"
+  let options = [
+    Option<"backend", "backend", "std::string", /*default=*/"\"cpu\"",
+           "backend of ops without a qn.backend attribute (cpu, cuda)">
   ];
+  let dependentDialects = ["::qn::QNDialect", "::mlir::func::FuncDialect"];
 }
 
 #endif // QN_CODEGEN_PASSES_TD

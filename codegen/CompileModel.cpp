@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/CompileModel.h"
+#include "codegen/CodegenPasses.h"
 #include "codegen/CpuJit.h"
 #include "codegen/ElementwiseChains.h"
 #include "codegen/ElementwiseKernel.h"
@@ -59,7 +60,33 @@ llvm::Error failure(const llvm::Twine &step, llvm::Error cause) {
                                  llvm::toString(std::move(cause)));
 }
 
-llvm::Error runCpuPipeline(ModuleOp module, llvm::StringRef deltaMode) {
+llvm::Expected<runtime::plan::Program> buildEntry(ModuleOp module,
+                                                  llvm::StringRef name) {
+  auto entry = module.lookupSymbol<func::FuncOp>(name);
+  if (!entry)
+    return llvm::createStringError("the module has no @" + name);
+  return buildProgram(entry);
+}
+
+} // namespace
+
+llvm::Error runFormDispatches(ModuleOp module) {
+  MLIRContext *ctx = module.getContext();
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Error)
+      diagnostics +=
+          llvm::formatv("\n{0}: {1}", diag.getLocation(), diag.str());
+    return success();
+  });
+  PassManager pm(ctx);
+  pm.addPass(createFormDispatchesPass());
+  if (failed(pm.run(module)))
+    return llvm::createStringError("qn-form-dispatches failed:" + diagnostics);
+  return llvm::Error::success();
+}
+
+llvm::Error runCodegenPipeline(ModuleOp module, llvm::StringRef deltaMode) {
   MLIRContext *ctx = module.getContext();
   std::string diagnostics;
   ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
@@ -73,22 +100,14 @@ llvm::Error runCpuPipeline(ModuleOp module, llvm::StringRef deltaMode) {
   CpuPipelineOptions options;
   options.deltaMode = deltaMode.str();
   buildCpuPipeline(pm, options);
+  pm.addPass(createFormDispatchesPass());
   if (failed(pm.run(module)))
     return llvm::createStringError(
-        ("qn-cpu-pipeline{delta-mode=" + deltaMode + "} failed:").str() +
+        ("qn-cpu-codegen-pipeline{delta-mode=" + deltaMode + "} failed:")
+            .str() +
         diagnostics);
   return llvm::Error::success();
 }
-
-llvm::Expected<runtime::plan::Program>
-buildEntry(ModuleOp module, llvm::StringRef name, const ChainKernelMap &map) {
-  auto entry = module.lookupSymbol<func::FuncOp>(name);
-  if (!entry)
-    return llvm::createStringError("the module has no @" + name);
-  return buildProgram(entry, map);
-}
-
-} // namespace
 
 llvm::Expected<std::unique_ptr<CompiledModel>>
 compileModel(const gguf::Qwen3NextModel &model, const CompileOptions &opts) {
@@ -105,36 +124,24 @@ compileModel(const gguf::Qwen3NextModel &model, const CompileOptions &opts) {
   auto module = frontend::buildQwen3NextModule(ctx, model, irOptions);
   if (!module)
     return failure("building the qn IR", module.takeError());
-  if (llvm::Error err = runCpuPipeline(**module, mode))
-    return failure("qn-cpu-pipeline", std::move(err));
+  if (llvm::Error err = runCodegenPipeline(**module, mode))
+    return failure("the pipeline", std::move(err));
 
   loadKernelDialects(ctx);
   OwningOpRef<ModuleOp> kernels(ModuleOp::create(UnknownLoc::get(&ctx)));
-  auto names = emitChainKernels(**module, *kernels);
-  if (!names) {
-    // A model the plan cannot express (its chains may be anywhere) is the
-    // error to report first.
-    ChainKernelMap any = placeholderKernels(**module);
-    for (llvm::StringRef entry : {"prefill", "decode"})
-      if (auto p = buildEntry(**module, entry, any); !p) {
-        llvm::consumeError(names.takeError());
-        return failure("building the plan", p.takeError());
-      }
-    return failure("generating the elementwise kernels", names.takeError());
-  }
-  auto map = mapChainKernels(**module, *names);
-  if (!map)
-    return failure("matching chains to kernels", map.takeError());
-
+  // The plans first: a model they cannot express fails in milliseconds.
   std::unique_ptr<CompiledModel> result(new CompiledModel());
-  auto prefill = buildEntry(**module, "prefill", *map);
+  auto prefill = buildEntry(**module, "prefill");
   if (!prefill)
     return failure("building the plan", prefill.takeError());
-  auto decode = buildEntry(**module, "decode", *map);
+  auto decode = buildEntry(**module, "decode");
   if (!decode)
     return failure("building the plan", decode.takeError());
   result->prefillProgram = std::move(*prefill);
   result->decodeProgram = std::move(*decode);
+  auto names = emitDispatchKernels(**module, *kernels);
+  if (!names)
+    return failure("generating the elementwise kernels", names.takeError());
 
   const Clock::time_point jitStart = Clock::now();
   CpuJitOptions jitOptions;
@@ -149,15 +156,16 @@ compileModel(const gguf::Qwen3NextModel &model, const CompileOptions &opts) {
     for (runtime::plan::Dispatch &d : p->dispatches) {
       if (d.kind != runtime::plan::DispatchKind::Elementwise)
         continue;
-      auto [it, inserted] = addresses.try_emplace(d.kernelName, nullptr);
+      auto &k = d.get<runtime::plan::KernelParams>();
+      auto [it, inserted] = addresses.try_emplace(k.kernelName, nullptr);
       if (inserted) {
-        auto addr = result->jit->lookupKernel(d.kernelName);
+        auto addr = result->jit->lookupKernel(k.kernelName);
         if (!addr)
-          return failure("looking up kernel '" + d.kernelName + "'",
+          return failure("looking up kernel '" + k.kernelName + "'",
                          addr.takeError());
         it->second = *addr;
       }
-      d.kernel = it->second;
+      k.kernel = it->second;
     }
 
   CompileStats &s = result->compileStats;

@@ -73,6 +73,16 @@ private:
   CompileStats compileStats;
 };
 
+/// Runs qn-form-dispatches alone on `module` (IR already through
+/// qn-cpu-pipeline, or written by hand at that level).
+llvm::Error runFormDispatches(mlir::ModuleOp module);
+
+/// Runs qn-cpu-pipeline{delta-mode} and qn-form-dispatches on `module`
+/// (the frontend's IR): the dispatch-level IR the plans are built from.
+/// Errors carry the passes' diagnostics.
+llvm::Error runCodegenPipeline(mlir::ModuleOp module,
+                               llvm::StringRef deltaMode);
+
 /// Compiles `model` for this CPU. Errors name the step that failed (IR
 /// build, pipeline, kernel generation, plan, JIT) and its cause.
 llvm::Expected<std::unique_ptr<CompiledModel>>

@@ -17,6 +17,7 @@
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -24,9 +25,7 @@ using namespace mlir;
 namespace qn::codegen {
 
 bool isFusibleElementwise(Operation *op) {
-  return llvm::isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, ExpOp, LogOp,
-                   NegOp, AbsOp, SqrtOp, RsqrtOp, SigmoidOp, SiluOp, SoftplusOp,
-                   ScaleOp>(op);
+  return llvm::isa<ScalarElementwiseOpInterface>(op);
 }
 
 namespace {
@@ -78,52 +77,48 @@ std::vector<ElementwiseChain> findElementwiseChains(func::FuncOp func) {
   return chains;
 }
 
-llvm::Expected<std::vector<ChainKernel>> emitChainKernels(ModuleOp model,
-                                                          ModuleOp kernels) {
+llvm::Expected<std::vector<ChainKernel>> emitDispatchKernels(ModuleOp model,
+                                                             ModuleOp kernels) {
   MLIRContext *ctx = model.getContext();
   std::vector<ChainKernel> result;
-  // Printed source (without its name and op names) -> kernel name.
-  llvm::StringMap<std::string> distinct;
-  // Sources are outlined into a scratch module, one function per chain.
+  llvm::StringSet<> emitted;
+  // Bodies are outlined into a scratch module, one function per kernel.
   OwningOpRef<ModuleOp> scratch(ModuleOp::create(UnknownLoc::get(ctx)));
   OpBuilder b(ctx);
-  for (auto func : model.getOps<func::FuncOp>()) {
-    for (const ElementwiseChain &chain : findElementwiseChains(func)) {
-      std::string name = (func.getSymName() + ".").str();
-      if (auto n = chain.root()->getAttrOfType<StringAttr>("qn.name"))
-        name += n.getValue().str();
-      else
-        name += "chain" + std::to_string(result.size());
-      SmallVector<Type> inputTypes;
-      for (Value v : chain.inputs)
-        inputTypes.push_back(v.getType());
-      b.setInsertionPointToEnd(scratch->getBody());
-      auto source = func::FuncOp::create(
-          b, chain.root()->getLoc(), name,
-          b.getFunctionType(inputTypes, chain.root()->getResult(0).getType()));
-      Block *entry = source.addEntryBlock();
-      IRMapping map;
-      for (auto [v, arg] : llvm::zip(chain.inputs, entry->getArguments()))
-        map.map(v, arg);
-      b.setInsertionPointToStart(entry);
-      for (Operation *op : chain.ops)
-        b.clone(*op, map);
-      func::ReturnOp::create(b, source.getLoc(),
-                             map.lookup(chain.root()->getResult(0)));
-      // The key: the source as printed under a fixed name, without the
-      // qn.name attributes, so the same chain in another layer matches.
-      source.setSymName("k");
-      source.walk([](Operation *op) { op->removeAttr("qn.name"); });
-      std::string key;
-      llvm::raw_string_ostream os(key);
-      source->print(os, OpPrintingFlags().useLocalScope());
-      auto [it, inserted] = distinct.try_emplace(key, name);
-      if (inserted)
-        if (llvm::Error err = emitElementwiseKernel(source, kernels, name))
-          return std::move(err);
-      result.push_back({name, it->second});
-    }
-  }
+  llvm::Error err = llvm::Error::success();
+  model.walk([&](DispatchElementwiseOp d) {
+    if (err)
+      return WalkResult::interrupt();
+    std::string chain;
+    if (auto func = d->getParentOfType<func::FuncOp>())
+      chain = (func.getSymName() + ".").str();
+    if (auto n = d->getAttrOfType<StringAttr>("qn.name"))
+      chain += n.getValue().str();
+    const std::string kernel = d.getKernel().str();
+    result.push_back({chain, kernel});
+    if (!emitted.insert(kernel).second)
+      return WalkResult::advance();
+    b.setInsertionPointToEnd(scratch->getBody());
+    auto source = func::FuncOp::create(
+        b, d.getLoc(), kernel,
+        b.getFunctionType(d.getInputs().getTypes(), d.getResult().getType()));
+    Block *entry = source.addEntryBlock();
+    IRMapping map;
+    Block &body = d.getBody().front();
+    for (auto [arg, in] : llvm::zip(body.getArguments(), entry->getArguments()))
+      map.map(arg, in);
+    b.setInsertionPointToStart(entry);
+    for (Operation &op : body.without_terminator())
+      b.clone(op, map);
+    func::ReturnOp::create(
+        b, d.getLoc(),
+        map.lookup(
+            llvm::cast<DispatchYieldOp>(body.getTerminator()).getValues()[0]));
+    err = emitElementwiseKernel(source, kernels, kernel);
+    return err ? WalkResult::interrupt() : WalkResult::advance();
+  });
+  if (err)
+    return std::move(err);
   return result;
 }
 

@@ -1,10 +1,11 @@
 //===- ElementwiseChains.h - find and outline fusible chains -----*- C++
 //-*-===//
 //
-// Dispatch formation for the elementwise part of the model: in every
-// function of a module, maximal trees of fusible qn elementwise ops (each
-// inner value used once, by the next op of the tree) become one kernel each,
-// named after the tree's root (`prefill.g_in-0`), via emitElementwiseKernel.
+// The elementwise part of the model: in every function, maximal trees of
+// elementwise qn ops (ScalarElementwiseOpInterface; each inner value used
+// once, by the next op of the tree), which qn-form-dispatches turns into
+// qn.dispatch.elementwise ops, and the kernels of those dispatches, via
+// emitElementwiseKernel.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,7 +21,7 @@
 
 namespace qn::codegen {
 
-/// True for the qn ops emitElementwiseKernel can generate.
+/// True for the ops that may join a tree (ScalarElementwiseOpInterface).
 bool isFusibleElementwise(mlir::Operation *op);
 
 /// One tree: `ops` in program order, the last is the root whose result the
@@ -34,19 +35,20 @@ struct ElementwiseChain {
 /// The chains of `func`, in program order of their roots.
 std::vector<ElementwiseChain> findElementwiseChains(mlir::func::FuncOp func);
 
-/// A chain (named after its root: `prefill.g_in-0`) and the kernel that
-/// computes it. Chains that compute the same function of the same types (the
-/// same chain in every layer) share one kernel, named after the first.
+/// An elementwise dispatch (`prefill.g_in-0`: its function and qn.name)
+/// and the kernel that computes it. Chains that compute the same
+/// function of the same types (the same chain in every layer) share one
+/// kernel, named after the first (qn-form-dispatches names them).
 struct ChainKernel {
   std::string chain;
   std::string kernel;
 };
 
-/// Emits the kernels of the chains of every function of `model` into
-/// `kernels`, one per distinct chain; returns every chain with its kernel,
+/// Emits one kernel per distinct `kernel` of the qn.dispatch.elementwise
+/// ops of `model` into `kernels`; returns every dispatch with its kernel,
 /// in order.
 llvm::Expected<std::vector<ChainKernel>>
-emitChainKernels(mlir::ModuleOp model, mlir::ModuleOp kernels);
+emitDispatchKernels(mlir::ModuleOp model, mlir::ModuleOp kernels);
 
 } // namespace qn::codegen
 

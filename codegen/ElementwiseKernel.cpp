@@ -19,7 +19,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 
@@ -73,20 +72,13 @@ private:
       c0 = arith::ConstantIndexOp::create(b, loc, 0);
     return c0;
   }
-  Value constant(float x) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(x));
-  }
-  /// 1 / (1 + exp(-x)), the logistic function shared by sigmoid and silu.
-  Value logistic(Value x) {
-    Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
-    Value den = arith::AddFOp::create(b, loc, constant(1.0f), e);
-    return arith::DivFOp::create(b, loc, constant(1.0f), den);
-  }
 
   FailureOr<Value> compute(Value v) {
     Operation *op = v.getDefiningOp();
-    if (!op || op->getNumResults() != 1) {
-      unsupported = "a value that is not an argument or a one-result op";
+    auto elementwise = llvm::dyn_cast_or_null<ScalarElementwiseOpInterface>(op);
+    if (!elementwise || op->getNumResults() != 1) {
+      unsupported = op ? ("'" + op->getName().getStringRef() + "'").str()
+                       : "a value that is not an argument or an op result";
       return failure();
     }
     SmallVector<Value, 2> in;
@@ -96,61 +88,7 @@ private:
         return failure();
       in.push_back(*s);
     }
-    Value r =
-        llvm::TypeSwitch<Operation *, Value>(op)
-            .Case<AddOp>([&](auto) {
-              return arith::AddFOp::create(b, loc, in[0], in[1]);
-            })
-            .Case<SubOp>([&](auto) {
-              return arith::SubFOp::create(b, loc, in[0], in[1]);
-            })
-            .Case<MulOp>([&](auto) {
-              return arith::MulFOp::create(b, loc, in[0], in[1]);
-            })
-            .Case<DivOp>([&](auto) {
-              return arith::DivFOp::create(b, loc, in[0], in[1]);
-            })
-            .Case<MaxOp>([&](auto) {
-              return arith::MaximumFOp::create(b, loc, in[0], in[1]);
-            })
-            .Case<MinOp>([&](auto) {
-              return arith::MinimumFOp::create(b, loc, in[0], in[1]);
-            })
-            .Case<ExpOp>(
-                [&](auto) { return math::ExpOp::create(b, loc, in[0]); })
-            .Case<LogOp>(
-                [&](auto) { return math::LogOp::create(b, loc, in[0]); })
-            .Case<NegOp>(
-                [&](auto) { return arith::NegFOp::create(b, loc, in[0]); })
-            .Case<AbsOp>(
-                [&](auto) { return math::AbsFOp::create(b, loc, in[0]); })
-            .Case<SqrtOp>(
-                [&](auto) { return math::SqrtOp::create(b, loc, in[0]); })
-            .Case<RsqrtOp>(
-                [&](auto) { return math::RsqrtOp::create(b, loc, in[0]); })
-            .Case<SigmoidOp>([&](auto) { return logistic(in[0]); })
-            .Case<SiluOp>([&](auto) {
-              return arith::MulFOp::create(b, loc, in[0], logistic(in[0]));
-            })
-            .Case<SoftplusOp>([&](auto) {
-              // ggml: x > 20 ? x : log(1 + exp(x)).
-              Value e = math::ExpOp::create(b, loc, in[0]);
-              Value l = math::LogOp::create(
-                  b, loc, arith::AddFOp::create(b, loc, constant(1.0f), e));
-              Value big = arith::CmpFOp::create(
-                  b, loc, arith::CmpFPredicate::OGT, in[0], constant(20.0f));
-              return arith::SelectOp::create(b, loc, big, in[0], l);
-            })
-            .Case<ScaleOp>([&](ScaleOp s) {
-              return arith::MulFOp::create(
-                  b, loc, in[0], constant(s.getFactor().convertToFloat()));
-            })
-            .Default([&](Operation *) { return Value(); });
-    if (!r) {
-      unsupported = ("'" + op->getName().getStringRef() + "'").str();
-      return failure();
-    }
-    return r;
+    return elementwise.buildScalar(b, loc, in);
   }
 
   OpBuilder &b;

@@ -1,18 +1,33 @@
-//===- FormDispatches.cpp - show PlanBuilder's decisions in the IR --------===//
+//===- FormDispatches.cpp - model/primitive ops -> qn.dispatch.* ----------===//
 //
-// qn-form-dispatches: builds the plans of @prefill and @decode exactly as
-// compileModel does (same chain kernels, same PlanBuilder) and writes each
-// op's part of the plan onto the op as discardable attributes. The
-// decisions stay in PlanBuilder; this pass only reads its PlanTrace.
+// qn-form-dispatches: rewrites every function of the module from the model
+// level to the dispatch level (docs/codegen.md):
+//
+//   * each maximal elementwise tree (findElementwiseChains) becomes one
+//     qn.dispatch.elementwise whose body is the tree; trees that compute
+//     the same function of the same types share one kernel name;
+//   * each model op becomes its dispatch op, with the backend
+//     qn-assign-backends chose (`qn.backend`, else the pass's `backend`),
+//     the format and layout of each weight it reads, and its parameters as
+//     typed attributes; the delta net's algorithm is copied from the choice
+//     qn-select-delta-path wrote, never re-derived;
+//   * qn.transfer becomes qn.dispatch.transfer between the two backends.
+//
+// Shape ops (reshape, slice, concat) stay: they are views and copies,
+// decided with the buffers by the plan builder. An op that has no dispatch
+// form (a delta net with no algorithm yet, an attribute no kernel takes) is
+// an error naming the op and the attribute.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/CodegenPasses.h"
 #include "codegen/ElementwiseChains.h"
-#include "codegen/PlanBuilder.h"
-#include "codegen/ProgramPrinter.h"
+
+#include "dialect/QNOps.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/StringMap.h"
 
 namespace qn {
 #define GEN_PASS_DEF_FORMDISPATCHESPASS
@@ -24,124 +39,248 @@ using namespace mlir;
 namespace qn {
 namespace {
 
-namespace plan = runtime::plan;
+constexpr llvm::StringLiteral kNameAttr = "qn.name";
+constexpr llvm::StringLiteral kBackendAttr = "qn.backend";
 
-/// Writes `p` (what the plan made of `op`) onto `op`.
-void annotate(Operation *op, const codegen::OpPlan &p,
-              const plan::Program &program,
-              const llvm::MapVector<Operation *, codegen::OpPlan> &ops) {
-  Builder b(op->getContext());
-  if (p.chainRoot && p.chainRoot != op) {
-    // A member: computed inside its root's kernel, no dispatch of its own.
-    auto root = ops.find(p.chainRoot);
-    if (root != ops.end() && !root->second.dispatches.empty())
-      op->setAttr(
-          "qn.kernel",
-          b.getStringAttr(
-              program.dispatches[root->second.dispatches.back()].kernelName));
-    return;
-  }
-
-  SmallVector<Attribute> copies;
-  for (int32_t i : p.dispatches)
-    if (program.dispatches[i].kind == plan::DispatchKind::Copy)
-      copies.push_back(b.getStringAttr(program.dispatches[i].name));
-  const plan::Value *view = nullptr;
-  if (p.results.size() == 1 && p.results[0] >= 0 &&
-      program.values[p.results[0]].kind == plan::ValueKind::View)
-    view = &program.values[p.results[0]];
-
-  if (!p.dispatches.empty()) {
-    const plan::Dispatch &own = program.dispatches[p.dispatches.back()];
-    op->setAttr("qn.dispatch",
-                b.getStringAttr(plan::dispatchKindName(own.kind)));
-    if (own.kind == plan::DispatchKind::Elementwise)
-      op->setAttr("qn.kernel", b.getStringAttr(own.kernelName));
-    if (own.kind == plan::DispatchKind::GatedDeltaNet) {
-      op->setAttr("qn.delta_impl",
-                  b.getStringAttr(codegen::deltaImplName(own.i0)));
-      if (own.i1 > 0)
-        op->setAttr("qn.recurrent_below", b.getI64IntegerAttr(own.i1));
-    }
-  } else if (view) {
-    op->setAttr("qn.dispatch", b.getStringAttr("view"));
-  }
-  if (!copies.empty())
-    op->setAttr("qn.copies", b.getArrayAttr(copies));
-  if (view) {
-    op->setAttr("qn.offset", b.getI64IntegerAttr(view->offset));
-    op->setAttr("qn.strides", b.getDenseI64ArrayAttr(view->strides));
-  }
-
-  // The slot of each result's storage (a view's is its base's).
-  SmallVector<int64_t> slots;
-  bool inScratch = false;
-  for (int32_t id : p.results) {
-    int64_t slot = -1;
-    if (id >= 0) {
-      const plan::Value *v = &program.values[id];
-      if (v->kind == plan::ValueKind::View)
-        v = &program.values[v->base];
-      if (v->kind == plan::ValueKind::Scratch)
-        slot = v->slot;
-    }
-    inScratch |= slot >= 0;
-    slots.push_back(slot);
-  }
-  if (inScratch)
-    op->setAttr("qn.slot", b.getDenseI64ArrayAttr(slots));
+/// Copies the discardable attributes a dispatch keeps (its name) from `from`.
+void keepName(Operation *from, Operation *to) {
+  if (Attribute name = from->getAttr(kNameAttr))
+    to->setAttr(kNameAttr, name);
 }
 
 struct FormDispatchesPass
-    : public impl::FormDispatchesPassBase<FormDispatchesPass> {
-  void runOnOperation() override {
-    ModuleOp module = getOperation();
-    // Kernel names as compileModel gets them; the kernels are thrown away.
-    OwningOpRef<ModuleOp> kernels(
-        ModuleOp::create(UnknownLoc::get(module.getContext())));
-    auto names = codegen::emitChainKernels(module, *kernels);
-    codegen::ChainKernelMap map;
-    std::string kernelError;
-    if (names) {
-      auto mapped = codegen::mapChainKernels(module, *names);
-      if (!mapped) {
-        module.emitError("cannot match chains to kernels: ")
-            << llvm::toString(mapped.takeError());
-        return signalPassFailure();
-      }
-      map = std::move(*mapped);
-    } else {
-      // As in compileModel: an op the plan cannot express is the error to
-      // report first; the kernels' error only if the plans are fine.
-      kernelError = llvm::toString(names.takeError());
-      map = codegen::placeholderKernels(module);
-    }
+    : qn::impl::FormDispatchesPassBase<FormDispatchesPass> {
+  using Base::Base;
 
-    bool failed = false;
-    for (llvm::StringRef name : {"prefill", "decode"}) {
-      auto entry = module.lookupSymbol<func::FuncOp>(name);
-      if (!entry)
-        continue;
-      codegen::PlanTrace trace;
-      auto program = codegen::buildProgram(entry, map, &trace);
-      if (!program) {
-        Operation *at = trace.failedOp ? trace.failedOp : entry;
-        at->emitError(llvm::toString(program.takeError()));
-        failed = true;
-        continue;
+  Backend defaultBackend = Backend::cpu;
+  /// Printed chain body (without names) -> the kernel of the first chain.
+  llvm::StringMap<std::string> kernelOfBody;
+
+  LogicalResult backendOf(Operation *op, Backend &out) {
+    out = defaultBackend;
+    // A dispatch formed already says where it runs.
+    if (std::optional<Attribute> inherent = op->getInherentAttr("backend"))
+      if (auto b = llvm::dyn_cast_or_null<BackendAttr>(*inherent)) {
+        out = b.getValue();
+        return success();
       }
-      if (!kernelError.empty())
+    auto attr = op->getAttrOfType<StringAttr>(kBackendAttr);
+    if (!attr)
+      return success();
+    std::optional<Backend> b = symbolizeBackend(attr.getValue());
+    if (!b)
+      return op->emitOpError("has qn.backend = \"")
+             << attr.getValue() << "\", which is not a backend (cpu, cuda)";
+    out = *b;
+    return success();
+  }
+
+  /// `weights(...)` of the values `weights`: each one's format, plain rows.
+  LogicalResult weightsOf(Operation *op, ValueRange weights, ArrayAttr &formats,
+                          ArrayAttr &layouts) {
+    SmallVector<Attribute> f, l;
+    MLIRContext *ctx = op->getContext();
+    for (Value w : weights) {
+      std::optional<QuantFormat> format = weightFormatOf(w.getType());
+      if (!format)
+        return op->emitOpError("reads a weight of type ")
+               << w.getType() << ", which has no block format";
+      f.push_back(QuantFormatAttr::get(ctx, *format));
+      l.push_back(WeightLayoutAttr::get(ctx, WeightLayout::rows));
+    }
+    formats = ArrayAttr::get(ctx, f);
+    layouts = ArrayAttr::get(ctx, l);
+    return success();
+  }
+
+  /// The kernel name of a chain body: the first chain with the same body
+  /// names it (the same chain in every layer is one kernel).
+  std::string kernelName(func::FuncOp func, DispatchElementwiseOp d) {
+    std::string name = (func.getSymName() + ".").str();
+    if (auto n = d->getAttrOfType<StringAttr>(kNameAttr))
+      name += n.getValue().str();
+    else
+      name += "chain" + std::to_string(kernelOfBody.size());
+    // The key: the region as printed without qn.name attributes, under a
+    // fixed kernel name.
+    OpBuilder b(d);
+    Operation *copy = b.clone(*d);
+    copy->walk([](Operation *op) { op->removeAttr(kNameAttr); });
+    copy->setAttr("kernel", b.getStringAttr(""));
+    std::string key;
+    llvm::raw_string_ostream os(key);
+    copy->print(os, OpPrintingFlags().useLocalScope());
+    copy->erase();
+    return kernelOfBody.try_emplace(key, name).first->second;
+  }
+
+  LogicalResult formChains(func::FuncOp func) {
+    // A chain's input may be an earlier chain's root, replaced (and
+    // erased) by then: read it through what replaced it.
+    llvm::DenseMap<Value, Value> replaced;
+    for (codegen::ElementwiseChain chain :
+         codegen::findElementwiseChains(func)) {
+      for (Value &v : chain.inputs)
+        if (auto it = replaced.find(v); it != replaced.end())
+          v = it->second;
+      Operation *root = chain.root();
+      // Only the entry's own block: a region (the chunked delta path) is
+      // formed as a whole.
+      if (root->getParentOp() != func.getOperation())
         continue;
-      for (auto &[op, p] : trace.ops)
-        annotate(op, p, *program, trace.ops);
+      Backend backend;
+      if (failed(backendOf(root, backend)))
+        return failure();
+      OpBuilder b(root);
+      SmallVector<Type> inputTypes;
+      for (Value v : chain.inputs)
+        inputTypes.push_back(v.getType());
+      auto d = DispatchElementwiseOp::create(
+          b, root->getLoc(), root->getResult(0).getType(), chain.inputs,
+          BackendAttr::get(root->getContext(), backend), b.getStringAttr(""));
+      keepName(root, d);
+      Block *body = b.createBlock(
+          &d.getBody(), {}, inputTypes,
+          SmallVector<Location>(inputTypes.size(), root->getLoc()));
+      IRMapping map;
+      for (auto [v, arg] : llvm::zip(chain.inputs, body->getArguments()))
+        map.map(v, arg);
+      for (Operation *op : chain.ops) {
+        Operation *c = b.clone(*op, map);
+        c->removeAttr(kBackendAttr);
+      }
+      DispatchYieldOp::create(b, root->getLoc(),
+                              ValueRange{map.lookup(root->getResult(0))});
+      d.setKernel(kernelName(func, d));
+      root->getResult(0).replaceAllUsesWith(d.getResult());
+      replaced[root->getResult(0)] = d.getResult();
+      for (Operation *op : llvm::reverse(chain.ops))
+        op->erase();
     }
-    if (!failed && !kernelError.empty()) {
-      module.emitError("cannot generate the elementwise kernels: ")
-          << kernelError;
-      failed = true;
+    return success();
+  }
+
+  /// Replaces `op` by the dispatch `d` (same results in order).
+  void replace(Operation *op, Operation *d) {
+    keepName(op, d);
+    op->replaceAllUsesWith(d->getResults());
+    op->erase();
+  }
+
+  LogicalResult formOne(Operation *op) {
+    Backend backend;
+    if (!llvm::isa<EmbedOp, RmsNormOp, L2NormOp, MatmulOp, Conv1dCausalOp,
+                   GatedDeltaNetOp, GatedAttentionOp, MoeOp, TransferOp>(op))
+      return success();
+    if (failed(backendOf(op, backend)))
+      return failure();
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    ArrayAttr formats, layouts;
+    // Every dispatch attribute as an Attribute (the builders of ops with
+    // several attributes take them so).
+    BackendAttr on = BackendAttr::get(op->getContext(), backend);
+    if (auto e = llvm::dyn_cast<EmbedOp>(op)) {
+      if (failed(weightsOf(op, e.getTable(), formats, layouts)))
+        return failure();
+      replace(op, DispatchEmbedOp::create(b, loc, e.getType(), e.getTable(),
+                                          e.getIds(), on, formats, layouts));
+    } else if (auto n = llvm::dyn_cast<RmsNormOp>(op)) {
+      replace(op,
+              DispatchRmsNormOp::create(b, loc, n.getType(), n.getInput(),
+                                        n.getWeight(), on, n.getEpsilonAttr()));
+    } else if (auto n = llvm::dyn_cast<L2NormOp>(op)) {
+      replace(op, DispatchL2NormOp::create(b, loc, n.getType(), n.getInput(),
+                                           on, n.getEpsilonAttr()));
+    } else if (auto m = llvm::dyn_cast<MatmulOp>(op)) {
+      if (failed(weightsOf(op, m.getWeight(), formats, layouts)))
+        return failure();
+      replace(op,
+              DispatchMatmulOp::create(b, loc, m.getType(), m.getInput(),
+                                       m.getWeight(), on, formats, layouts));
+    } else if (auto c = llvm::dyn_cast<Conv1dCausalOp>(op)) {
+      replace(op, DispatchConv1dCausalOp::create(b, loc, op->getResultTypes(),
+                                                 c.getInput(), c.getWeight(),
+                                                 c.getState(), on));
+    } else if (auto n = llvm::dyn_cast<GatedDeltaNetOp>(op)) {
+      if (!n.getImpl())
+        return op->emitOpError("has no algorithm ('impl'): run "
+                               "qn-select-delta-path first");
+      if (n.getScale())
+        return op->emitOpError("attribute 'scale': the delta-net kernels "
+                               "use 1/sqrt(dk) only");
+      if (n.getHeadMapping() != HeadMapping::interleave)
+        return op->emitOpError("attribute 'head_mapping': the delta-net "
+                               "kernels map heads interleaved only");
+      auto d = DispatchGatedDeltaNetOp::create(
+          b, loc, op->getResultTypes(), n.getQ(), n.getK(), n.getV(), n.getG(),
+          n.getBeta(), n.getState(), on, n.getImplAttr(),
+          n.getRecurrentBelowAttr(), n.getStateClampAttr());
+      replace(op, d);
+    } else if (auto a = llvm::dyn_cast<GatedAttentionOp>(op)) {
+      if (a.getScale())
+        return op->emitOpError("attribute 'scale': the attention kernel "
+                               "uses 1/sqrt(head_dim) only");
+      replace(
+          op,
+          DispatchGatedAttentionOp::create(
+              b, loc, op->getResultTypes(), a.getQg(), a.getK(), a.getV(),
+              a.getQNorm(), a.getKNorm(), a.getPositions(), a.getKCache(),
+              a.getVCache(), on,
+              AttentionImplAttr::get(op->getContext(), AttentionImpl::plain),
+              a.getNumHeadsAttr(), a.getNumKvHeadsAttr(), a.getHeadDimAttr(),
+              a.getRopeDimsAttr(), a.getRopeBaseAttr(), a.getEpsilonAttr()));
+    } else if (auto m = llvm::dyn_cast<MoeOp>(op)) {
+      if (m.getMinWeightSum())
+        return op->emitOpError("attribute 'min_weight_sum': the MoE kernel "
+                               "does not clamp the weight sum");
+      SmallVector<Value> weights(llvm::drop_begin(op->getOperands()));
+      if (failed(weightsOf(op, weights, formats, layouts)))
+        return failure();
+      replace(op, DispatchMoeOp::create(
+                      b, loc, m.getType(), m.getInput(), m.getRouter(),
+                      m.getGateExps(), m.getUpExps(), m.getDownExps(),
+                      m.getShared(), on, m.getTopKAttr(), formats, layouts));
+    } else if (auto t = llvm::dyn_cast<TransferOp>(op)) {
+      Backend from = backend, to;
+      std::optional<Backend> parsed = symbolizeBackend(t.getTo());
+      if (!parsed)
+        return op->emitOpError("attribute 'to': '")
+               << t.getTo() << "' is not a backend (cpu, cuda)";
+      to = *parsed;
+      if (Operation *def = t.getInput().getDefiningOp())
+        if (failed(backendOf(def, from)))
+          return failure();
+      if (from == to)
+        return op->emitOpError("a transfer from ")
+               << stringifyBackend(from) << " to the same backend";
+      replace(op, DispatchTransferOp::create(
+                      b, loc, t.getType(), t.getInput(),
+                      BackendAttr::get(op->getContext(), from),
+                      BackendAttr::get(op->getContext(), to)));
     }
-    if (failed)
-      signalPassFailure();
+    return success();
+  }
+
+  void runOnOperation() override {
+    std::optional<Backend> b = symbolizeBackend(backend);
+    if (!b) {
+      getOperation().emitError() << "qn-form-dispatches: unknown backend '"
+                                 << backend << "' (expected cpu or cuda)";
+      return signalPassFailure();
+    }
+    defaultBackend = *b;
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (failed(formChains(func)))
+        return signalPassFailure();
+      SmallVector<Operation *> ops;
+      for (Block &block : func.getBody())
+        for (Operation &op : block)
+          ops.push_back(&op);
+      for (Operation *op : ops)
+        if (failed(formOne(op)))
+          return signalPassFailure();
+    }
   }
 };
 

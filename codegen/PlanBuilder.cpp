@@ -1,17 +1,16 @@
-//===- PlanBuilder.cpp - qn entry function -> runtime plan ----------------===//
+//===- PlanBuilder.cpp - dispatch IR entry -> runtime plan ----------------===//
 //
 // One pass over the entry block in program order: arguments become input,
-// weight and state values; each op becomes views, copies or one dispatch;
-// then scratch values get slots by liveness. docs/codegen.md describes the
+// weight and state values; each shape op becomes views or copies, each
+// dispatch op one dispatch with its attributes as typed parameters; then
+// scratch values get slots by liveness. docs/codegen.md describes the
 // result with examples.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/PlanBuilder.h"
-#include "codegen/ElementwiseChains.h"
 
 #include "dialect/QNOps.h"
-#include "runtime/ops/DeltaNetCost.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -111,18 +110,31 @@ std::string qnName(Operation *op) {
   return "";
 }
 
-/// One value-head delta-net algorithm per range of token counts (`begin`
-/// to the next segment's begin), as qn-select-delta-path's guard encodes.
-struct DeltaSegment {
-  int64_t begin;
-  DeltaNetImpl impl;
-};
+/// The plan's spelling of the IR's enums: one mapping each, here.
+runtime::DeltaImpl planDeltaImpl(DeltaNetImpl impl) {
+  switch (impl) {
+  case DeltaNetImpl::recurrent:
+    return runtime::DeltaImpl::Recurrent;
+  case DeltaNetImpl::chunked:
+    return runtime::DeltaImpl::Chunked;
+  case DeltaNetImpl::fused:
+    return runtime::DeltaImpl::Fused;
+  }
+  return runtime::DeltaImpl::Recurrent;
+}
+
+plan::Backend planBackend(Backend backend) {
+  return backend == Backend::cuda ? plan::Backend::Cuda : plan::Backend::Cpu;
+}
+
+plan::AttentionImpl planAttentionImpl(AttentionImpl impl) {
+  return impl == AttentionImpl::flash ? plan::AttentionImpl::Flash
+                                      : plan::AttentionImpl::Plain;
+}
 
 class PlanBuilder {
 public:
-  PlanBuilder(func::FuncOp entry, const ChainKernelMap &kernels,
-              PlanTrace *trace)
-      : entry(entry), kernels(kernels), trace(trace) {}
+  explicit PlanBuilder(func::FuncOp entry) : entry(entry) {}
 
   llvm::Expected<plan::Program> build();
 
@@ -134,22 +146,16 @@ private:
   llvm::Error visitReshape(ReshapeOp op);
   llvm::Error visitSlice(SliceOp op);
   llvm::Error visitConcat(ConcatOp op);
-  llvm::Error visitChain(Operation *root);
-  llvm::Error visitDeltaNet(GatedDeltaNetOp op, int64_t impl, int64_t below,
-                            ValueRange results);
+  llvm::Error visitElementwise(DispatchElementwiseOp op);
   llvm::Error visitDeltaGuard(scf::IfOp op);
-  llvm::Error parseGuard(scf::IfOp op, int64_t from,
-                         SmallVectorImpl<DeltaSegment> &segments,
-                         GatedDeltaNetOp &first);
+  llvm::Error visitDispatch(Operation *op);
   void assignSlots();
-  /// Adds `op` to the trace: the dispatches from index `before` on.
-  void record(Operation *op, size_t before);
 
   llvm::Expected<int32_t> lookup(Operation *op, Value v);
   /// `v` as a contiguous value: itself, or a Copy of it into scratch.
   llvm::Expected<int32_t> contiguous(Operation *op, Value v);
-  /// A weight operand (a GGUF tensor bound by qn.weight).
-  llvm::Expected<int32_t> weight(Operation *op, Value v);
+  /// A weight operand (a GGUF tensor bound by qn.weight) read in `layout`.
+  llvm::Expected<int32_t> weight(Operation *op, Value v, Attribute layout);
   /// A state operand (an entry argument bound by qn.state).
   llvm::Expected<int32_t> state(Operation *op, Value v);
   llvm::Expected<std::vector<int64_t>> shapeOf(Operation *op, Type type,
@@ -168,24 +174,14 @@ private:
                               std::vector<int32_t> results);
 
   func::FuncOp entry;
-  const ChainKernelMap &kernels;
-  PlanTrace *trace;
   plan::Program program;
   llvm::DenseMap<Value, int32_t> ids;
-  llvm::DenseMap<Operation *, const ElementwiseChain *> chainRoots;
-  /// Chain member (not the root) -> its chain's root.
-  llvm::DenseMap<Operation *, Operation *> chainMembers;
-  std::vector<ElementwiseChain> chains;
   /// Value -> its contiguous copy, so that a view read by several
   /// dispatches is copied once.
   llvm::DenseMap<int32_t, int32_t> copies;
 };
 
 llvm::Error PlanBuilder::error(Operation *op, const llvm::Twine &what) {
-  // Every error is returned at once, so the last one made is the one the
-  // caller sees.
-  if (trace)
-    trace->failedOp = op == entry.getOperation() ? nullptr : op;
   std::string where;
   if (op && op != entry.getOperation()) {
     where = ("op '" + op->getName().getStringRef() + "'").str();
@@ -304,10 +300,15 @@ llvm::Expected<int32_t> PlanBuilder::contiguous(Operation *op, Value v) {
   return c;
 }
 
-llvm::Expected<int32_t> PlanBuilder::weight(Operation *op, Value v) {
+llvm::Expected<int32_t> PlanBuilder::weight(Operation *op, Value v,
+                                            Attribute layout) {
   llvm::Expected<int32_t> id = lookup(op, v);
   if (id && program.values[*id].kind != ValueKind::Weight)
     return error(op, "the weight operand is not a GGUF tensor (qn.weight)");
+  // `rows` is the one layout today (the verifier knows no other).
+  (void)layout;
+  if (id)
+    program.values[*id].layout = plan::WeightLayout::Rows;
   return id;
 }
 
@@ -397,8 +398,18 @@ llvm::Error PlanBuilder::bindArguments() {
                                           "qn.weight or qn.state",
                                           i));
     }
+    if (v.kind == ValueKind::Weight) {
+      // The block format the kernels are planned for; the executor checks
+      // the GGUF tensor is stored in it.
+      std::optional<QuantFormat> format = weightFormatOf(arg.getType());
+      std::optional<gguf::GGMLType> type =
+          format ? gguf::parseTypeName(stringifyQuantFormat(*format))
+                 : std::nullopt;
+      if (!type)
+        return error(nullptr, "weight '" + v.name + "' has no block format");
+      v.format = *type;
+    }
     if (auto w = llvm::dyn_cast<QWeightType>(arg.getType())) {
-      // The executor reads the block format from the GGUF tensor `name`;
       // F16 and F32 storage say so here, block formats read as F32 (what
       // their kernels produce).
       v.type = w.getFormat() == QuantFormat::f16 ? ElementType::F16
@@ -533,157 +544,39 @@ llvm::Error PlanBuilder::visitConcat(ConcatOp op) {
   return llvm::Error::success();
 }
 
-llvm::Error PlanBuilder::visitChain(Operation *root) {
-  const ElementwiseChain &chain = *chainRoots.lookup(root);
-  auto kernel = kernels.find(root);
-  if (kernel == kernels.end())
-    return error(root, "no kernel for its elementwise chain");
+llvm::Error PlanBuilder::visitElementwise(DispatchElementwiseOp op) {
   std::vector<int32_t> operands;
-  for (Value input : chain.inputs) {
-    llvm::Expected<int32_t> id = contiguous(root, input);
+  for (Value input : op.getInputs()) {
+    llvm::Expected<int32_t> id = contiguous(op, input);
     if (!id)
       return id.takeError();
     operands.push_back(*id);
   }
-  llvm::Expected<int64_t> symbol = resultSymbol(root, chain.inputs);
+  llvm::Expected<int64_t> symbol = resultSymbol(op, op.getInputs());
   if (!symbol)
     return symbol.takeError();
-  llvm::Expected<int32_t> result = scratch(root, root->getResult(0), *symbol);
+  llvm::Expected<int32_t> result = scratch(op, op.getResult(), *symbol);
   if (!result)
     return result.takeError();
-  plan::Dispatch &d = addDispatch(DispatchKind::Elementwise, qnName(root),
+  plan::Dispatch &d = addDispatch(DispatchKind::Elementwise, qnName(op),
                                   std::move(operands), {*result});
-  d.kernelName = kernel->second.name;
-  d.kernel = kernel->second.address;
+  d.backend = planBackend(op.getBackend());
+  d.params = plan::KernelParams{op.getKernel().str(), nullptr};
   return llvm::Error::success();
 }
 
-llvm::Error PlanBuilder::visitDeltaNet(GatedDeltaNetOp op, int64_t impl,
-                                       int64_t below, ValueRange results) {
-  if (op.getScale())
-    return error(op, "a scale other than 1/sqrt(dk) has no plan attribute");
-  if (op.getHeadMapping() != HeadMapping::interleave)
-    return error(op, "only the interleaved head mapping has a kernel");
-  std::vector<int32_t> operands;
-  for (Value v : {op.getQ(), op.getK(), op.getV(), op.getG(), op.getBeta()}) {
-    llvm::Expected<int32_t> id = contiguous(op, v);
-    if (!id)
-      return id.takeError();
-    operands.push_back(*id);
-  }
-  llvm::Expected<int32_t> st = state(op, op.getState());
-  if (!st)
-    return st.takeError();
-  operands.push_back(*st);
-  llvm::Expected<int64_t> symbol = resultSymbol(op, op.getOperands());
-  if (!symbol)
-    return symbol.takeError();
-  llvm::Expected<int32_t> out = scratch(op, results[0], *symbol);
-  if (!out)
-    return out.takeError();
-  ids[results[1]] = *st;
-  plan::Dispatch &d = addDispatch(DispatchKind::GatedDeltaNet, qnName(op),
-                                  std::move(operands), {*out, *st});
-  d.i0 = impl;
-  d.i1 = below;
-  if (auto clamp = op.getStateClamp())
-    d.f0 = clamp->convertToFloat();
-  return llvm::Error::success();
-}
-
-/// The guard of qn-select-delta-path for a dynamic token count:
-///   %d = tensor.dim %v, 0 ; %c = arith.cmpi slt, %d, N
-///   scf.if %c { delta net A } else { delta net B | a nested guard }
-/// Every delta net of the nest has the same operands; only `impl` differs.
-llvm::Error PlanBuilder::parseGuard(scf::IfOp op, int64_t from,
-                                    SmallVectorImpl<DeltaSegment> &segments,
-                                    GatedDeltaNetOp &first) {
-  auto notAGuard = [&](const llvm::Twine &why) {
-    return error(op, "an scf.if that is not a delta-path guard: " + why);
-  };
-  auto cmp = op.getCondition().getDefiningOp<arith::CmpIOp>();
-  if (!cmp || cmp.getPredicate() != arith::CmpIPredicate::slt)
-    return notAGuard("the condition is not 'T < N'");
-  auto dim = cmp.getLhs().getDefiningOp<tensor::DimOp>();
-  auto bound = cmp.getRhs().getDefiningOp<arith::ConstantIndexOp>();
-  if (!dim || !bound || dim.getConstantIndex() != 0)
-    return notAGuard("the condition is not 'T < N'");
-  if (op.getNumResults() != 2 || op.getElseRegion().empty())
-    return notAGuard("it does not yield a delta net's two results");
-
-  // Each branch: one delta net (or a nested guard) and the yield of its
-  // results.
-  auto branch = [&](Region &region, int64_t begin) -> llvm::Error {
-    Block &block = region.front();
-    auto yield = llvm::cast<scf::YieldOp>(block.getTerminator());
-    for (Operation &inner : block.without_terminator()) {
-      if (auto net = llvm::dyn_cast<GatedDeltaNetOp>(inner)) {
-        if (!net.getImpl())
-          return error(net, "a delta net without an implementation");
-        if (!llvm::equal(yield.getOperands(), net->getResults()))
-          return notAGuard("a branch does not yield its delta net");
-        if (!first)
-          first = net;
-        else if (!llvm::equal(net->getOperands(), first->getOperands()))
-          return notAGuard("the branches' delta nets read different values");
-        segments.push_back({begin, *net.getImpl()});
-        continue;
-      }
-      if (auto nested = llvm::dyn_cast<scf::IfOp>(inner)) {
-        if (!llvm::equal(yield.getOperands(), nested.getResults()))
-          return notAGuard("a branch does not yield its nested guard");
-        if (llvm::Error err = parseGuard(nested, begin, segments, first))
-          return err;
-        continue;
-      }
-      // qn-select-delta-path's chunked form: primitives in the branch.
-      std::string which = first ? " of '" + qnName(first) + "'" : "";
-      return error(&inner, "the chunked delta path" + which +
-                               " in primitive ops (delta mode 0) has no "
-                               "compiled CPU path yet; use delta mode 1, 2 "
-                               "or auto");
-    }
-    return llvm::Error::success();
-  };
-  if (llvm::Error err = branch(op.getThenRegion(), from))
-    return err;
-  return branch(op.getElseRegion(), bound.value());
-}
-
+/// qn-select-delta-path leaves an scf.if on T only where one of the forms
+/// is the chunked delta rule in primitive ops (delta mode 0).
 llvm::Error PlanBuilder::visitDeltaGuard(scf::IfOp op) {
-  SmallVector<DeltaSegment> segments;
-  GatedDeltaNetOp net;
-  if (llvm::Error err = parseGuard(op, 1, segments, net))
-    return err;
-  if (!net)
-    return error(op, "a delta-path guard without a delta net");
-  // The runtime's cost model (i0 = -1) decides per ubatch exactly as the
-  // guard does when the guard is the cost model's choice for every T
-  // (`auto`); a recurrent step below a threshold and one algorithm above it
-  // (mode 1) is i0 + i1.
-  auto q = llvm::cast<RankedTensorType>(net.getQ().getType());
-  auto v = llvm::cast<RankedTensorType>(net.getV().getType());
-  const int64_t dk = q.getShape().back(), dv = v.getShape().back();
-  bool costModel = true;
-  for (size_t s = 0; s < segments.size() && costModel; ++s) {
-    int64_t end = s + 1 < segments.size() ? segments[s + 1].begin : 65537;
-    for (int64_t t = segments[s].begin; t < end && costModel; ++t)
-      costModel =
-          runtime::cheapestDeltaImpl(runtime::kDeltaCostCpu, t, dk, dv) ==
-          static_cast<int>(segments[s].impl);
-  }
-  int64_t impl, below = 0;
-  if (costModel) {
-    impl = -1;
-  } else if (segments.size() == 2 &&
-             segments[0].impl == DeltaNetImpl::recurrent) {
-    impl = static_cast<int64_t>(segments[1].impl);
-    below = segments[1].begin;
-  } else {
-    return error(net, "a delta-path choice per token count that is neither "
-                      "the runtime's cost model nor 'recurrent below N'");
-  }
-  return visitDeltaNet(net, impl, below, op.getResults());
+  std::string which;
+  op.walk([&](Operation *inner) {
+    if (which.empty() &&
+        llvm::isa<GatedDeltaNetOp, DispatchGatedDeltaNetOp>(inner))
+      which = " of '" + qnName(inner) + "'";
+  });
+  return error(op, "the chunked delta path" + which +
+                       " in primitive ops (delta mode 0) has no compiled CPU "
+                       "path yet; use delta mode 1, 2 or auto");
 }
 
 llvm::Error PlanBuilder::visitReturn(func::ReturnOp ret) {
@@ -710,10 +603,6 @@ llvm::Error PlanBuilder::visitReturn(func::ReturnOp ret) {
 }
 
 llvm::Error PlanBuilder::visit(Operation *op) {
-  if (chainMembers.count(op))
-    return llvm::Error::success(); // computed by its chain's root
-  if (chainRoots.count(op))
-    return visitChain(op);
   if (auto ret = llvm::dyn_cast<func::ReturnOp>(op))
     return visitReturn(ret);
   if (auto r = llvm::dyn_cast<ReshapeOp>(op))
@@ -724,22 +613,22 @@ llvm::Error PlanBuilder::visit(Operation *op) {
     return visitConcat(c);
   if (auto guard = llvm::dyn_cast<scf::IfOp>(op))
     return visitDeltaGuard(guard);
-  if (auto net = llvm::dyn_cast<GatedDeltaNetOp>(op)) {
-    if (!net.getImpl())
-      return error(op, "a delta net without an implementation (run "
-                       "qn-cpu-pipeline first)");
-    return visitDeltaNet(net, static_cast<int64_t>(*net.getImpl()), 0,
-                         net->getResults());
-  }
+  if (auto e = llvm::dyn_cast<DispatchElementwiseOp>(op))
+    return visitElementwise(e);
+  if (op->getName().getStringRef().starts_with("qn.dispatch."))
+    return visitDispatch(op);
 
-  // Scalars (the guard's constants, dims and compares) need no dispatch.
+  // Scalars (constants, dims) need no dispatch.
   bool producesTensors = llvm::any_of(op->getResultTypes(), [](Type t) {
     return llvm::isa<ShapedType, QWeightType>(t);
   });
   if (!producesTensors && op->getNumRegions() == 0)
     return llvm::Error::success();
+  return error(op, "is not a dispatch (run qn-form-dispatches) or a view");
+}
 
-  // Model-level ops: operands in the op's order, activations contiguous.
+llvm::Error PlanBuilder::visitDispatch(Operation *op) {
+  // Operands in the op's order, activations contiguous.
   std::vector<int32_t> operands;
   auto add = [&](llvm::Expected<int32_t> id) -> llvm::Error {
     if (!id)
@@ -747,7 +636,7 @@ llvm::Error PlanBuilder::visit(Operation *op) {
     operands.push_back(*id);
     return llvm::Error::success();
   };
-  auto finish = [&](DispatchKind kind, ValueRange symbolFrom,
+  auto finish = [&](DispatchKind kind, Backend backend, ValueRange symbolFrom,
                     std::vector<int32_t> stateResults = {})
       -> llvm::Expected<plan::Dispatch *> {
     llvm::Expected<int64_t> symbol = resultSymbol(op, symbolFrom);
@@ -761,49 +650,52 @@ llvm::Error PlanBuilder::visit(Operation *op) {
       ids[op->getResult(i + 1)] = id;
       results.push_back(id);
     }
-    return &addDispatch(kind, qnName(op), std::move(operands),
-                        std::move(results));
+    plan::Dispatch &d =
+        addDispatch(kind, qnName(op), std::move(operands), std::move(results));
+    d.backend = planBackend(backend);
+    return &d;
+  };
+  auto done = [](llvm::Expected<plan::Dispatch *> d) -> llvm::Error {
+    return d ? llvm::Error::success() : d.takeError();
   };
 
-  if (auto e = llvm::dyn_cast<EmbedOp>(op)) {
+  if (auto e = llvm::dyn_cast<DispatchEmbedOp>(op)) {
     // A GGUF table, or activation rows (contiguous like every operand).
     if (llvm::Error err = add(contiguous(op, e.getTable())))
       return err;
     if (llvm::Error err = add(contiguous(op, e.getIds())))
       return err;
     // The rows follow the ids: the tokens, or the output rows.
-    auto d = finish(DispatchKind::Embed, ValueRange{e.getIds()});
-    return d ? llvm::Error::success() : d.takeError();
+    return done(
+        finish(DispatchKind::Embed, e.getBackend(), ValueRange{e.getIds()}));
   }
-  if (auto n = llvm::dyn_cast<RmsNormOp>(op)) {
+  if (auto n = llvm::dyn_cast<DispatchRmsNormOp>(op)) {
     if (llvm::Error err = add(contiguous(op, n.getInput())))
       return err;
     if (llvm::Error err = add(contiguous(op, n.getWeight())))
       return err;
-    auto d = finish(DispatchKind::RmsNorm, op->getOperands());
-    if (!d)
-      return d.takeError();
-    (*d)->f0 = n.getEpsilon().convertToFloat();
-    return llvm::Error::success();
+    auto d = finish(DispatchKind::RmsNorm, n.getBackend(), op->getOperands());
+    if (d)
+      (*d)->params = plan::NormParams{n.getEpsilon().convertToFloat()};
+    return done(std::move(d));
   }
-  if (auto n = llvm::dyn_cast<L2NormOp>(op)) {
+  if (auto n = llvm::dyn_cast<DispatchL2NormOp>(op)) {
     if (llvm::Error err = add(contiguous(op, n.getInput())))
       return err;
-    auto d = finish(DispatchKind::L2Norm, op->getOperands());
-    if (!d)
-      return d.takeError();
-    (*d)->f0 = n.getEpsilon().convertToFloat();
-    return llvm::Error::success();
+    auto d = finish(DispatchKind::L2Norm, n.getBackend(), op->getOperands());
+    if (d)
+      (*d)->params = plan::NormParams{n.getEpsilon().convertToFloat()};
+    return done(std::move(d));
   }
-  if (auto m = llvm::dyn_cast<MatmulOp>(op)) {
+  if (auto m = llvm::dyn_cast<DispatchMatmulOp>(op)) {
     if (llvm::Error err = add(contiguous(op, m.getInput())))
       return err;
-    if (llvm::Error err = add(weight(op, m.getWeight())))
+    if (llvm::Error err = add(weight(op, m.getWeight(), m.getLayouts()[0])))
       return err;
-    auto d = finish(DispatchKind::Matmul, op->getOperands());
-    return d ? llvm::Error::success() : d.takeError();
+    return done(
+        finish(DispatchKind::Matmul, m.getBackend(), op->getOperands()));
   }
-  if (auto c = llvm::dyn_cast<Conv1dCausalOp>(op)) {
+  if (auto c = llvm::dyn_cast<DispatchConv1dCausalOp>(op)) {
     if (llvm::Error err = add(contiguous(op, c.getInput())))
       return err;
     if (llvm::Error err = add(contiguous(op, c.getWeight())))
@@ -811,13 +703,30 @@ llvm::Error PlanBuilder::visit(Operation *op) {
     if (llvm::Error err = add(state(op, c.getState())))
       return err;
     int32_t st = operands.back();
-    auto d = finish(DispatchKind::Conv1dCausal, op->getOperands(), {st});
-    return d ? llvm::Error::success() : d.takeError();
+    return done(finish(DispatchKind::Conv1dCausal, c.getBackend(),
+                       op->getOperands(), {st}));
   }
-  if (auto a = llvm::dyn_cast<GatedAttentionOp>(op)) {
-    if (a.getScale())
-      return error(op, "a scale other than 1/sqrt(head_dim) has no plan "
-                       "attribute");
+  if (auto n = llvm::dyn_cast<DispatchGatedDeltaNetOp>(op)) {
+    for (Value v : {n.getQ(), n.getK(), n.getV(), n.getG(), n.getBeta()})
+      if (llvm::Error err = add(contiguous(op, v)))
+        return err;
+    if (llvm::Error err = add(state(op, n.getState())))
+      return err;
+    int32_t st = operands.back();
+    auto d = finish(DispatchKind::GatedDeltaNet, n.getBackend(),
+                    op->getOperands(), {st});
+    if (d) {
+      plan::DeltaNetParams p;
+      p.impl = planDeltaImpl(n.getImpl());
+      p.recurrentBelow =
+          static_cast<int64_t>(n.getRecurrentBelow().value_or(0));
+      if (auto clamp = n.getStateClamp())
+        p.stateClamp = clamp->convertToFloat();
+      (*d)->params = p;
+    }
+    return done(std::move(d));
+  }
+  if (auto a = llvm::dyn_cast<DispatchGatedAttentionOp>(op)) {
     for (Value v : {a.getQg(), a.getK(), a.getV(), a.getQNorm(), a.getKNorm(),
                     a.getPositions()})
       if (llvm::Error err = add(contiguous(op, v)))
@@ -826,33 +735,34 @@ llvm::Error PlanBuilder::visit(Operation *op) {
       if (llvm::Error err = add(state(op, v)))
         return err;
     std::vector<int32_t> caches{operands[6], operands[7]};
-    auto d = finish(DispatchKind::GatedAttention, op->getOperands(), caches);
-    if (!d)
-      return d.takeError();
-    (*d)->i0 = static_cast<int64_t>(a.getNumHeads());
-    (*d)->i1 = static_cast<int64_t>(a.getNumKvHeads());
-    (*d)->i2 = static_cast<int64_t>(a.getHeadDim());
-    (*d)->i3 = static_cast<int64_t>(a.getRopeDims());
-    (*d)->f0 = a.getRopeBase().convertToFloat();
-    (*d)->f1 = a.getEpsilon().convertToFloat();
-    return llvm::Error::success();
+    auto d = finish(DispatchKind::GatedAttention, a.getBackend(),
+                    op->getOperands(), caches);
+    if (d) {
+      plan::AttentionParams p;
+      p.impl = planAttentionImpl(a.getImpl());
+      p.numHeads = static_cast<int64_t>(a.getNumHeads());
+      p.numKvHeads = static_cast<int64_t>(a.getNumKvHeads());
+      p.headDim = static_cast<int64_t>(a.getHeadDim());
+      p.ropeDims = static_cast<int64_t>(a.getRopeDims());
+      p.ropeBase = a.getRopeBase().convertToFloat();
+      p.epsilon = a.getEpsilon().convertToFloat();
+      (*d)->params = p;
+    }
+    return done(std::move(d));
   }
-  if (auto m = llvm::dyn_cast<MoeOp>(op)) {
-    if (m.getMinWeightSum())
-      return error(op, "min_weight_sum has no plan attribute");
+  if (auto m = llvm::dyn_cast<DispatchMoeOp>(op)) {
     if (llvm::Error err = add(contiguous(op, m.getInput())))
       return err;
-    for (Value w : llvm::drop_begin(op->getOperands()))
-      if (llvm::Error err = add(weight(op, w)))
+    for (auto [i, w] : llvm::enumerate(m.getWeightOperands()))
+      if (llvm::Error err = add(weight(op, w, m.getLayouts()[i])))
         return err;
-    auto d = finish(DispatchKind::MoE, op->getOperands());
-    if (!d)
-      return d.takeError();
-    (*d)->i0 = static_cast<int64_t>(m.getTopK());
-    (*d)->i1 = m.hasSharedExpert() ? 1 : 0;
-    return llvm::Error::success();
+    auto d = finish(DispatchKind::MoE, m.getBackend(), op->getOperands());
+    if (d)
+      (*d)->params = plan::MoEParams{static_cast<int64_t>(m.getTopK()),
+                                     m.hasSharedExpert()};
+    return done(std::move(d));
   }
-  if (llvm::isa<TransferOp>(op))
+  if (llvm::isa<DispatchTransferOp>(op))
     return error(op, "a transfer between backends; the plan runs on the CPU "
                      "only (place every op on the cpu)");
   return error(op, "has no CPU dispatch");
@@ -928,40 +838,15 @@ void PlanBuilder::assignSlots() {
   program.numSlots = static_cast<int32_t>(slots.size());
 }
 
-void PlanBuilder::record(Operation *op, size_t before) {
-  OpPlan &p = trace->ops[op];
-  for (size_t i = before; i < program.dispatches.size(); ++i)
-    p.dispatches.push_back(static_cast<int32_t>(i));
-  for (Value result : op->getResults()) {
-    auto it = ids.find(result);
-    p.results.push_back(it == ids.end() ? -1 : it->second);
-  }
-  if (chainRoots.count(op))
-    p.chainRoot = op;
-  else
-    p.chainRoot = chainMembers.lookup(op);
-}
-
 llvm::Expected<plan::Program> PlanBuilder::build() {
   program.entry = entry.getSymName().str();
   if (!entry.getBody().hasOneBlock())
     return error(nullptr, "the entry must be one block");
-  chains = findElementwiseChains(entry);
-  for (const ElementwiseChain &chain : chains) {
-    chainRoots[chain.root()] = &chain;
-    for (Operation *member : chain.ops)
-      if (member != chain.root())
-        chainMembers[member] = chain.root();
-  }
   if (llvm::Error err = bindArguments())
     return std::move(err);
-  for (Operation &op : entry.getBody().front()) {
-    const size_t before = program.dispatches.size();
+  for (Operation &op : entry.getBody().front())
     if (llvm::Error err = visit(&op))
       return std::move(err);
-    if (trace)
-      record(&op, before);
-  }
   if (program.logits < 0)
     return error(nullptr, "no return");
   assignSlots();
@@ -970,34 +855,8 @@ llvm::Expected<plan::Program> PlanBuilder::build() {
 
 } // namespace
 
-llvm::Expected<runtime::plan::Program>
-buildProgram(func::FuncOp entry, const ChainKernelMap &kernels,
-             PlanTrace *trace) {
-  return PlanBuilder(entry, kernels, trace).build();
-}
-
-llvm::Expected<ChainKernelMap>
-mapChainKernels(ModuleOp module, const std::vector<ChainKernel> &names) {
-  // The same walk as emitChainKernels: functions, then chains in order.
-  ChainKernelMap map;
-  size_t next = 0;
-  for (auto func : module.getOps<func::FuncOp>())
-    for (const ElementwiseChain &chain : findElementwiseChains(func)) {
-      if (next >= names.size())
-        return llvm::createStringError("more chains than kernels");
-      map[chain.root()] = {names[next++].kernel, nullptr};
-    }
-  if (next != names.size())
-    return llvm::createStringError("fewer chains than kernels");
-  return map;
-}
-
-ChainKernelMap placeholderKernels(ModuleOp module) {
-  ChainKernelMap map;
-  for (auto func : module.getOps<func::FuncOp>())
-    for (const ElementwiseChain &chain : findElementwiseChains(func))
-      map[chain.root()] = {};
-  return map;
+llvm::Expected<runtime::plan::Program> buildProgram(func::FuncOp entry) {
+  return PlanBuilder(entry).build();
 }
 
 } // namespace qn::codegen

@@ -8,20 +8,6 @@ namespace qn::codegen {
 
 namespace plan = qn::runtime::plan;
 
-const char *deltaImplName(int64_t impl) {
-  switch (impl) {
-  case -1:
-    return "cost-model";
-  case 0:
-    return "recurrent";
-  case 1:
-    return "chunked";
-  case 2:
-    return "fused";
-  }
-  return "?";
-}
-
 namespace {
 
 void printDim(llvm::raw_ostream &os, int64_t d) {
@@ -72,6 +58,9 @@ void printValue(llvm::raw_ostream &os, int32_t id, const plan::Value &v) {
   }
   os << ' ' << v.name << ' ';
   printShape(os, v);
+  if (v.kind == plan::ValueKind::Weight)
+    os << ' ' << gguf::getTypeName(v.format) << ':'
+       << plan::weightLayoutName(v.layout);
   if (v.kind == plan::ValueKind::State)
     os << ' ' << plan::stateKindName(v.state) << " layer " << v.layer;
   if (v.kind == plan::ValueKind::Scratch)
@@ -89,26 +78,35 @@ void printAttributes(llvm::raw_ostream &os, const plan::Dispatch &d) {
   switch (d.kind) {
   case plan::DispatchKind::RmsNorm:
   case plan::DispatchKind::L2Norm:
-    os << llvm::format(" eps=%g", d.f0);
+    os << llvm::format(" eps=%g", d.get<plan::NormParams>().epsilon);
     break;
-  case plan::DispatchKind::GatedDeltaNet:
-    os << " impl=" << deltaImplName(d.i0);
-    if (d.i1 > 0)
-      os << " recurrent-below=" << d.i1;
-    if (d.f0 != 0)
-      os << llvm::format(" clamp=%g", d.f0);
+  case plan::DispatchKind::GatedDeltaNet: {
+    const auto &p = d.get<plan::DeltaNetParams>();
+    os << " impl=" << runtime::deltaImplName(p.impl);
+    if (p.recurrentBelow > 0)
+      os << " recurrent-below=" << p.recurrentBelow;
+    if (p.stateClamp != 0)
+      os << llvm::format(" clamp=%g", p.stateClamp);
     break;
-  case plan::DispatchKind::GatedAttention:
-    os << " heads=" << d.i0 << " kv_heads=" << d.i1 << " head_dim=" << d.i2
-       << " rope_dims=" << d.i3
-       << llvm::format(" rope_base=%g eps=%g", d.f0, d.f1);
+  }
+  case plan::DispatchKind::GatedAttention: {
+    const auto &p = d.get<plan::AttentionParams>();
+    os << " impl=" << plan::attentionImplName(p.impl) << " heads=" << p.numHeads
+       << " kv_heads=" << p.numKvHeads << " head_dim=" << p.headDim
+       << " rope_dims=" << p.ropeDims
+       << llvm::format(" rope_base=%g eps=%g", p.ropeBase, p.epsilon);
     break;
-  case plan::DispatchKind::MoE:
-    os << " top_k=" << d.i0 << (d.i1 ? " shared" : "");
+  }
+  case plan::DispatchKind::MoE: {
+    const auto &p = d.get<plan::MoEParams>();
+    os << " top_k=" << p.topK << (p.sharedExpert ? " shared" : "");
     break;
-  case plan::DispatchKind::Elementwise:
-    os << " kernel=" << d.kernelName << (d.kernel ? "" : " (not compiled)");
+  }
+  case plan::DispatchKind::Elementwise: {
+    const auto &p = d.get<plan::KernelParams>();
+    os << " kernel=" << p.kernelName << (p.kernel ? "" : " (not compiled)");
     break;
+  }
   default:
     break;
   }
@@ -135,6 +133,8 @@ void printProgram(llvm::raw_ostream &os, const plan::Program &program) {
     const plan::Dispatch &d = program.dispatches[i];
     os << "  " << i << ' ' << plan::dispatchKindName(d.kind) << ' ' << d.name
        << ' ';
+    if (d.backend != plan::Backend::Cpu)
+      os << "on " << plan::backendName(d.backend) << ' ';
     printIds(os, d.operands);
     os << " -> ";
     printIds(os, d.results);

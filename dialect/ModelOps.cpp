@@ -210,6 +210,14 @@ LogicalResult GatedDeltaNetOp::verify() {
       clamp && !(clamp.getValueAsDouble() > 0))
     return emitOpError("state_clamp must be > 0, got ")
            << clamp.getValueAsDouble();
+  if (std::optional<uint64_t> below = getRecurrentBelow()) {
+    if (!getImpl() || *getImpl() == DeltaNetImpl::recurrent)
+      return emitOpError("recurrent_below needs an impl other than "
+                         "recurrent above it");
+    if (static_cast<int64_t>(*below) < 2)
+      return emitOpError("recurrent_below must be >= 2, got ")
+             << static_cast<int64_t>(*below);
+  }
   return success();
 }
 

@@ -194,6 +194,9 @@ def QN_GatedDeltaNetOp
     Results: `o` `[T, Hv, dv]` and `new_state` (the state's type). `impl`
     records the algorithm chosen by the delta-path selection pass
     (`recurrent`, `chunked` or `fused`); all compute the same function.
+    With `recurrent_below N` (written by that pass too), a ubatch of fewer
+    than `N` tokens runs the recurrent form instead: the whole choice as a
+    function of the token count, in one place.
     Both `head_mapping` (default `interleave`) and `impl` (default: not
     chosen) print as keywords after the operands. With `state_clamp = c`
     every state element is clamped to `[-c, c]` after each token, as
@@ -215,11 +218,13 @@ def QN_GatedDeltaNetOp
                        DefaultValuedAttr<QN_HeadMapping,
                                          "::qn::HeadMapping::interleave">:$head_mapping,
                        OptionalAttr<QN_DeltaNetImpl>:$impl,
+                       OptionalAttr<I64Attr>:$recurrent_below,
                        OptionalAttr<F32Attr>:$state_clamp);
   let results = (outs QN_FloatTensor:$result, QN_FloatTensor:$new_state);
   let hasVerifier = 1;
   let assemblyFormat = "$q `,` $k `,` $v `,` $g `,` $beta `,` $state "
                        "(`head_mapping` $head_mapping^)? (`impl` $impl^)? "
+                       "(`recurrent_below` $recurrent_below^)? "
                        "attr-dict `:` functional-type(operands, results)";
 }
 

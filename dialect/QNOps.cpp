@@ -11,5 +11,7 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include "dialect/QNInterfaces.cpp.inc"
+
 #define GET_OP_CLASSES
 #include "dialect/QNOps.cpp.inc"

@@ -13,5 +13,6 @@ include "dialect/QNBase.td"
 include "dialect/QNTypes.td"
 include "dialect/QNPrimitiveOps.td"
 include "dialect/QNModelOps.td"
+include "dialect/QNDispatchOps.td"
 
 #endif // QN_OPS_TD

@@ -10,6 +10,7 @@
 
 include "dialect/QNBase.td"
 include "dialect/QNTypes.td"
+include "dialect/QNInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -18,7 +19,8 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 //===----------------------------------------------------------------------===//
 
 class QN_BinaryOp<string mnemonic, string formula>
-    : QN_Op<mnemonic, [Pure, InferTypeOpAdaptor]> {
+    : QN_Op<mnemonic, [Pure, InferTypeOpAdaptor,
+                       DeclareOpInterfaceMethods<QN_ScalarElementwiseOpInterface>]> {
   let summary = "elementwise `" # formula # "` with broadcasting";
   let description = [{
     Computes `}] # formula # [{` element by element. The operands follow
@@ -53,7 +55,8 @@ def QN_MinOp : QN_BinaryOp<"min", "min(lhs, rhs)">;
 //===----------------------------------------------------------------------===//
 
 class QN_UnaryOp<string mnemonic, string formula>
-    : QN_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+    : QN_Op<mnemonic, [Pure, SameOperandsAndResultType,
+                       DeclareOpInterfaceMethods<QN_ScalarElementwiseOpInterface>]> {
   let summary = "elementwise `" # formula # "`";
   let description = [{
     Computes `}] # formula # [{` for every element; the result has the
@@ -82,7 +85,8 @@ def QN_SiluOp : QN_UnaryOp<"silu", "x / (1 + exp(-x))">;
 def QN_SoftplusOp
     : QN_UnaryOp<"softplus", "x > 20 ? x : log(1 + exp(x))">;
 
-def QN_ScaleOp : QN_Op<"scale", [Pure, SameOperandsAndResultType]> {
+def QN_ScaleOp : QN_Op<"scale", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<QN_ScalarElementwiseOpInterface>]> {
   let summary = "multiplication by a constant";
   let description = [{
     Multiplies every element by the constant `factor` (ggml `scale`), e.g.

@@ -85,7 +85,8 @@ Value EntryBuilder::linearAttention(Value h, const LayerValues &lv,
   // spec 3.2 step 8); it is inert for states of sane magnitude.
   auto delta = create<GatedDeltaNetOp>(
       "attn_output", qNorm, kNorm, v, g, beta, lv.deltaState, FloatAttr(),
-      HeadMapping::interleave, DeltaNetImplAttr(), b.getF32FloatAttr(1.0e6f));
+      HeadMapping::interleave, DeltaNetImplAttr(), IntegerAttr(),
+      b.getF32FloatAttr(1.0e6f));
 
   // Gated output norm per value head, output projection, residual.
   Value normed = create<RmsNormOp>("attn_rms_norm", delta.getResult(),

@@ -10,9 +10,13 @@
 //   auto:   the cheapest algorithm of the target's cost table
 //           (runtime/ops/DeltaNetCost.h, shared with the runtime).
 //
-// A static token count decides at compile time. A dynamic one is decided
-// in the IR: an scf.if on T (tensor.dim of v) selects between the candidate
-// forms, so the choice stays explicit and the op never runs a path the mode
+// A static token count decides at compile time. For a dynamic one the
+// choice is a function of T, written on the op when kernels compute every
+// segment: `impl X` alone, or `impl X recurrent_below N` (the recurrent
+// step for T < N). This pass is the only place that decides: the plan and
+// the runtime read these attributes. Where the chunked form in primitive
+// ops is one of the segments, an scf.if on T (tensor.dim of v) selects
+// between the candidate forms, so the op never runs a path the mode
 // forbids.
 //
 //===----------------------------------------------------------------------===//
@@ -55,14 +59,18 @@ DeltaNetImpl choose(StringRef mode, const runtime::DeltaCostTable &table,
       runtime::cheapestDeltaImpl(table, T, dk, dv));
 }
 
+/// The largest ubatch the choice is planned for; the last segment extends
+/// beyond it.
+constexpr int64_t kMaxPlannedTokens = 65536;
+
 /// The choice as a function of T >= 1: with costs linear in T the cheapest
-/// algorithm changes at most twice; scanning up to 65536 tokens (the
-/// largest ubatch worth planning for) finds where.
+/// algorithm changes at most twice; scanning up to kMaxPlannedTokens finds
+/// where.
 SmallVector<Segment> segments(StringRef mode,
                               const runtime::DeltaCostTable &table, int64_t dk,
                               int64_t dv) {
   SmallVector<Segment> out;
-  for (int64_t T = 1; T <= 65536; ++T) {
+  for (int64_t T = 1; T <= kMaxPlannedTokens; ++T) {
     const DeltaNetImpl impl = choose(mode, table, T, dk, dv);
     if (out.empty() || out.back().impl != impl)
       out.push_back({T, impl});
@@ -149,9 +157,26 @@ struct SelectDeltaPathPass
         r = buildChunkedDeltaNet(b, op);
       } else {
         SmallVector<Segment> segs = segments(mode, table, dk, dv);
-        if (segs.size() == 1 && segs[0].impl != DeltaNetImpl::chunked) {
+        const bool kernelsOnly = llvm::none_of(segs, [](const Segment &s) {
+          return s.impl == DeltaNetImpl::chunked;
+        });
+        if (kernelsOnly && segs.size() == 1) {
           op.setImpl(segs[0].impl); // one choice for every T
           continue;
+        }
+        if (kernelsOnly && segs.size() == 2 &&
+            segs[0].impl == DeltaNetImpl::recurrent) {
+          op.setImpl(segs[1].impl);
+          op.setRecurrentBelow(static_cast<uint64_t>(segs[1].begin));
+          continue;
+        }
+        if (kernelsOnly) {
+          op.emitError() << "qn-select-delta-path: the " << target
+                         << " cost table chooses " << segs.size()
+                         << " algorithms by token count, which the delta "
+                            "net cannot express (only 'recurrent below N, "
+                            "else X')";
+          return signalPassFailure();
         }
         Value Tv = tensor::DimOp::create(b, op.getLoc(), op.getV(), 0);
         r = emitGuarded(b, op, Tv, segs);

@@ -82,6 +82,13 @@ llvm::Error bindWeight(Bindings &b, int32_t id) {
     return b.valueError(
         id, "shape " + shapeString(v.shape) + " but the GGUF tensor is " +
                 shapeString(fileShape) + " (ggml " + t->shapeString() + ")");
+  // The compiler planned the kernels for the format in the IR's weight
+  // type; a file that stores another one is the wrong file for this plan.
+  if (t->type != v.format)
+    return b.valueError(id, llvm::formatv("planned for {0} but the GGUF "
+                                          "tensor is {1}",
+                                          gguf::getTypeName(v.format),
+                                          gguf::getTypeName(t->type)));
   // F16 storage says so; F32 stands for F32 and for every block format
   // (what their kernels produce).
   const bool f16 = t->type == gguf::GGMLType::F16;

@@ -354,10 +354,12 @@ llvm::Error DispatchChecker::deltaNet() {
     return err;
   if (llvm::Error err = shapeIs(beta, "beta", {T, Hv}))
     return err;
-  if (d.i0 < -1 || d.i0 > 2 || d.i1 < 0)
-    return fail(llvm::formatv("impl {0} / recurrent below {1}: expected "
-                              "impl -1..2 and a threshold >= 0",
-                              d.i0, d.i1));
+  const DeltaNetParams &p = d.get<DeltaNetParams>();
+  if (p.recurrentBelow < 0 ||
+      (p.recurrentBelow > 0 && p.impl == DeltaImpl::Recurrent))
+    return fail(llvm::formatv("impl {0} recurrent below {1}: the threshold "
+                              "must be >= 0 and choose another impl",
+                              deltaImplName(p.impl), p.recurrentBelow));
   if (llvm::Error err = output())
     return err;
   if (llvm::Error err = shapeIs(d.results[0], "the result", {T, Hv, dv}))
@@ -368,7 +370,12 @@ llvm::Error DispatchChecker::deltaNet() {
 llvm::Error DispatchChecker::attention() {
   if (llvm::Error err = arity(8, 3))
     return err;
-  const int64_t Hq = d.i0, Hkv = d.i1, Dh = d.i2, rope = d.i3;
+  const AttentionParams &p = d.get<AttentionParams>();
+  if (p.impl != AttentionImpl::Plain)
+    return fail("impl " + attentionImplName(p.impl).str() +
+                " has no CPU kernel");
+  const int64_t Hq = p.numHeads, Hkv = p.numKvHeads, Dh = p.headDim,
+                rope = p.ropeDims;
   if (Hq <= 0 || Hkv <= 0 || Dh <= 0 || Hq % Hkv != 0 || rope < 0 ||
       rope > Dh || rope % 2 != 0)
     return fail(llvm::formatv("heads ({0}, {1}), head dim {2}, rope dims {3}: "
@@ -425,9 +432,8 @@ llvm::Error DispatchChecker::attention() {
 }
 
 llvm::Error DispatchChecker::moe() {
-  if (d.i1 != 0 && d.i1 != 1)
-    return fail(llvm::formatv("shared expert flag {0}, expected 0 or 1", d.i1));
-  if (llvm::Error err = arity(d.i1 ? 9 : 5, 1))
+  const MoEParams &p = d.get<MoEParams>();
+  if (llvm::Error err = arity(p.sharedExpert ? 9 : 5, 1))
     return err;
   const int32_t x = d.operands[0];
   if (llvm::Error err = activation(x, "the input"))
@@ -449,10 +455,10 @@ llvm::Error DispatchChecker::moe() {
   if (xs.size() != 2 || xs[1] != D)
     return fail("the input " + describe(x) + " does not fit the router " +
                 describe(d.operands[1]));
-  if (d.i0 < 1 || d.i0 > E)
-    return fail(llvm::formatv("top {0} of {1} experts", d.i0, E));
+  if (p.topK < 1 || p.topK > E)
+    return fail(llvm::formatv("top {0} of {1} experts", p.topK, E));
   int64_t Fs = 0;
-  if (d.i1) {
+  if (p.sharedExpert) {
     if (llvm::Error err = floats(d.operands[5], "the shared gate"))
       return err;
     if (llvm::Error err = shapeIs(d.operands[5], "the shared gate", {D}))
@@ -471,7 +477,7 @@ llvm::Error DispatchChecker::moe() {
   needs.moe.D = std::max(needs.moe.D, D);
   needs.moe.E = std::max(needs.moe.E, E);
   needs.moe.F = std::max(needs.moe.F, F);
-  needs.moe.K = std::max(needs.moe.K, d.i0);
+  needs.moe.K = std::max(needs.moe.K, p.topK);
   needs.moe.Fs = std::max(needs.moe.Fs, Fs);
   if (llvm::Error err = output())
     return err;
@@ -500,8 +506,9 @@ llvm::Error DispatchChecker::copy() {
 }
 
 llvm::Error DispatchChecker::elementwise() {
-  if (!d.kernel)
-    return fail("kernel '" + d.kernelName +
+  const KernelParams &p = d.get<KernelParams>();
+  if (!p.kernel)
+    return fail("kernel '" + p.kernelName +
                 "' has no address (the plan's kernels were not compiled)");
   if (d.results.size() != 1)
     return fail(llvm::formatv("{0} results, expected 1", d.results.size()));
@@ -536,9 +543,37 @@ llvm::Error DispatchChecker::elementwise() {
   return llvm::Error::success();
 }
 
+/// The DispatchParams alternative each kind carries.
+size_t paramsIndexOf(DispatchKind kind) {
+  switch (kind) {
+  case DispatchKind::RmsNorm:
+  case DispatchKind::L2Norm:
+    return 1;
+  case DispatchKind::GatedDeltaNet:
+    return 2;
+  case DispatchKind::GatedAttention:
+    return 3;
+  case DispatchKind::MoE:
+    return 4;
+  case DispatchKind::Elementwise:
+    return 5;
+  default:
+    return 0;
+  }
+}
+
 llvm::Error DispatchChecker::check() {
   if (llvm::Error err = ids())
     return err;
+  if (dispatchKindName(d.kind) == "?")
+    return fail(
+        llvm::formatv("unknown dispatch kind {0}", static_cast<int>(d.kind)));
+  if (d.backend != Backend::Cpu)
+    return fail("a " + backendName(d.backend).str() +
+                " dispatch; this executor runs cpu dispatches only");
+  if (d.params.index() != paramsIndexOf(d.kind))
+    return fail("its parameters are not those of a " +
+                dispatchKindName(d.kind).str() + " dispatch");
   llvm::Error err = llvm::Error::success();
   switch (d.kind) {
   case DispatchKind::Embed:

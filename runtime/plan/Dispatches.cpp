@@ -104,19 +104,21 @@ void deltaNet(Bindings &b, const Dispatch &d, llvm::ArrayRef<SeqGroup> groups,
   o.g = b.f32(d.operands[3]), o.beta = b.f32(d.operands[4]);
   o.gRow = o.Hv, o.gHead = 1;
   o.out = b.f32(d.results[0]), o.outRow = o.Hv * o.dv, o.outHead = o.dv;
+  // The choice qn-select-delta-path made; nothing is re-decided here.
+  const DeltaNetParams &p = d.get<DeltaNetParams>();
   DeltaChoice choice;
-  if (d.i0 >= 0)
-    choice.impl = static_cast<DeltaImpl>(d.i0);
-  choice.recurrentBelow = d.i1;
-  choice.mode = DeltaMode::Auto;
+  choice.impl = p.impl;
+  choice.recurrentBelow = p.recurrentBelow;
   deltaNetGroups(o, groups, b.value(d.operands[5]).layer, choice, pool);
 }
 
 void attention(Bindings &b, const Dispatch &d, llvm::ArrayRef<SeqGroup> groups,
                ThreadPool *pool, const Dumper &dump) {
+  const AttentionParams &p = d.get<AttentionParams>();
   AttentionDims dims;
-  dims.nHead = d.i0, dims.nHeadKV = d.i1, dims.headDim = d.i2;
-  dims.ropeDims = d.i3, dims.ropeBase = d.f0, dims.eps = d.f1;
+  dims.nHead = p.numHeads, dims.nHeadKV = p.numKvHeads;
+  dims.headDim = p.headDim, dims.ropeDims = p.ropeDims;
+  dims.ropeBase = p.ropeBase, dims.eps = p.epsilon;
   AttentionArgs a;
   a.qAux = b.f32(d.operands[0]);
   a.k = b.f32(d.operands[1]);
@@ -146,7 +148,8 @@ void moe(Bindings &b, const Dispatch &d, ThreadPool *pool, const Dumper &dump) {
   w.gateExps = b.values[d.operands[2]].matrix;
   w.upExps = b.values[d.operands[3]].matrix;
   w.downExps = b.values[d.operands[4]].matrix;
-  w.hasShared = d.i1 != 0;
+  const MoEParams &p = d.get<MoEParams>();
+  w.hasShared = p.sharedExpert;
   if (w.hasShared) {
     w.gateInpShexp = floatsOf(b, d.operands[5]);
     w.gateShexp = b.values[d.operands[6]].matrix;
@@ -156,7 +159,7 @@ void moe(Bindings &b, const Dispatch &d, ThreadPool *pool, const Dumper &dump) {
   // The kernel's inner intermediates carry the layer in their names.
   std::optional<int64_t> layer = layerOf(d.name);
   static const Dumper none;
-  moeFFN(w, d.i0, b.f32(d.operands[0]), b.rows(d.operands[0]), b.moe, pool,
+  moeFFN(w, p.topK, b.f32(d.operands[0]), b.rows(d.operands[0]), b.moe, pool,
          layer ? dump : none, layer.value_or(0), b.f32(d.results[0]));
 }
 
@@ -175,7 +178,7 @@ void runDispatch(Bindings &b, size_t index, llvm::ArrayRef<SeqGroup> groups,
     const int32_t x = d.operands[0];
     const int64_t n = b.value(x).shape.back();
     rmsNormRows(b.f32(x), floatsOf(b, d.operands[1]), b.elements(x) / n, n,
-                d.f0, b.f32(d.results[0]));
+                d.get<NormParams>().epsilon, b.f32(d.results[0]));
     return;
   }
   case DispatchKind::L2Norm: {
@@ -185,7 +188,7 @@ void runDispatch(Bindings &b, size_t index, llvm::ArrayRef<SeqGroup> groups,
     const float *in = b.f32(x);
     float *out = b.f32(d.results[0]);
     for (int64_t r = 0; r < rows; ++r)
-      l2Norm(in + r * n, n, d.f0, out + r * n);
+      l2Norm(in + r * n, n, d.get<NormParams>().epsilon, out + r * n);
     return;
   }
   case DispatchKind::Matmul: {

@@ -73,7 +73,7 @@ void runElementwise(Bindings &b, const Dispatch &d) {
   for (int32_t id : d.operands)
     add(id);
   add(d.results[0]);
-  callers[n](d.kernel, b.kernelArgs.data());
+  callers[n](d.get<KernelParams>().kernel, b.kernelArgs.data());
 }
 
 } // namespace qn::runtime::plan

@@ -20,10 +20,14 @@
 #ifndef QN_RUNTIME_PLAN_PROGRAM_H
 #define QN_RUNTIME_PLAN_PROGRAM_H
 
+#include "gguf/GGMLType.h"
+#include "runtime/ops/DeltaNetHead.h"
+
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace qn::runtime::plan {
@@ -66,6 +70,16 @@ enum class StateKind : uint8_t {
   ValueCache
 };
 
+/// Where a dispatch runs (the IR's `on cpu|cuda`).
+enum class Backend : uint8_t { Cpu, Cuda };
+
+/// How a weight's blocks lie in memory (the IR's `weights(format:layout)`):
+/// `Rows` is the GGUF file's own layout, read in place.
+enum class WeightLayout : uint8_t { Rows };
+
+/// The attention algorithm (the IR's `impl plain|flash`).
+enum class AttentionImpl : uint8_t { Plain, Flash };
+
 struct Value {
   /// qn.name of the op that defines it, the weight's tensor name, the state
   /// name (`conv_state-0`), or `tokens`/`positions`/`output_rows`.
@@ -75,6 +89,12 @@ struct Value {
   /// Row-major logical shape; shape[0] may be kTokens, kOutputRows or
   /// kContextRows.
   std::vector<int64_t> shape;
+
+  // ValueKind::Weight: the block format the compiler planned for (the
+  // IR's weight type; the executor checks the GGUF tensor has it) and the
+  // layout its kernels read.
+  gguf::GGMLType format = gguf::GGMLType::F32;
+  WeightLayout layout = WeightLayout::Rows;
 
   // ValueKind::State.
   StateKind state = StateKind::ConvWindow;
@@ -100,49 +120,87 @@ enum class DispatchKind : uint8_t {
   /// qn.embed: results[0][t] = operands[0][operands[1][t]] (any weight
   /// format, decoded to F32); also gathers activation rows (ggml get_rows).
   Embed,
-  /// qn.rms_norm (operands: x, weight; f0 = eps), over the last dimension.
+  /// qn.rms_norm (operands: x, weight; NormParams), over the last
+  /// dimension.
   RmsNorm,
-  /// qn.l2_norm (operands: x; f0 = eps), over the last dimension.
+  /// qn.l2_norm (operands: x; NormParams), over the last dimension.
   L2Norm,
   /// qn.matmul (operands: x [N x K], weight [M x K]) -> [N x M].
   Matmul,
   /// qn.conv1d_causal (operands: x, kernel, state; results: y, state).
   Conv1dCausal,
   /// qn.gated_delta_net (operands: q, k, v, g, beta, state; results: out,
-  /// state; i0 = the impl chosen in the IR: 0 recurrent, 1 chunked,
-  /// 2 fused, -1 none: the runtime's cost model picks per ubatch;
-  /// i1 > 0 with i0 >= 0: fewer than i1 tokens run the recurrent form;
-  /// f0 = state clamp).
+  /// state; DeltaNetParams).
   GatedDeltaNet,
   /// qn.gated_attention (operands: q_aux, k, v, q_norm, k_norm, positions,
-  /// k_cache, v_cache; results: out, k_cache, v_cache; i0 = query heads,
-  /// i1 = kv heads, i2 = head dim, i3 = rotary dims; f0 = rope base,
-  /// f1 = rms eps).
+  /// k_cache, v_cache; results: out, k_cache, v_cache; AttentionParams).
   GatedAttention,
-  /// qn.moe (operands: x, router, gate_exps, up_exps, down_exps and, when
-  /// i1 = 1, shexp_gate_inp, gate_shexp, up_shexp, down_shexp; i0 = top k).
+  /// qn.moe (operands: x, router, gate_exps, up_exps, down_exps and, with
+  /// MoEParams::sharedExpert, shexp_gate_inp, gate_shexp, up_shexp,
+  /// down_shexp; MoEParams).
   MoE,
   /// Materialises a (strided) view: results[0] = contiguous copy of
   /// operands[0]. Also what qn.concat becomes, one Copy per piece into a
   /// View of the concat's result.
   Copy,
-  /// Generated code for a fused elementwise chain: `kernel` is the address
-  /// of `_mlir_ciface_<kernelName>`, taking one pointer to a memref
-  /// descriptor per operand and then one for results[0].
+  /// Generated code for a fused elementwise chain (KernelParams): one
+  /// pointer to a memref descriptor per operand and then one for
+  /// results[0].
   Elementwise,
 };
 
+/// The parameters of each dispatch kind, named as the IR's dispatch op
+/// names its attributes. A kind without parameters holds std::monostate.
+
+/// RmsNorm, L2Norm.
+struct NormParams {
+  float epsilon = 0;
+};
+
+/// GatedDeltaNet: the algorithm qn-select-delta-path chose. With
+/// `recurrentBelow` > 0, a ubatch of fewer tokens runs the recurrent form.
+struct DeltaNetParams {
+  DeltaImpl impl = DeltaImpl::Recurrent;
+  int64_t recurrentBelow = 0;
+  /// Clamp of every state element after each token; 0: none.
+  float stateClamp = 0;
+};
+
+/// GatedAttention.
+struct AttentionParams {
+  AttentionImpl impl = AttentionImpl::Plain;
+  int64_t numHeads = 0, numKvHeads = 0, headDim = 0, ropeDims = 0;
+  float ropeBase = 0, epsilon = 0;
+};
+
+/// MoE.
+struct MoEParams {
+  int64_t topK = 0;
+  bool sharedExpert = false;
+};
+
+/// Elementwise: `kernel` is the address of `_mlir_ciface_<kernelName>`
+/// (filled in after the JIT).
+struct KernelParams {
+  std::string kernelName;
+  void *kernel = nullptr;
+};
+
+using DispatchParams = std::variant<std::monostate, NormParams, DeltaNetParams,
+                                    AttentionParams, MoEParams, KernelParams>;
+
 struct Dispatch {
   DispatchKind kind = DispatchKind::Copy;
+  Backend backend = Backend::Cpu;
   /// qn.name of the op (dumps, errors, profiles).
   std::string name;
   std::vector<int32_t> operands;
   std::vector<int32_t> results;
-  int64_t i0 = 0, i1 = 0, i2 = 0, i3 = 0;
-  float f0 = 0, f1 = 0;
-  // DispatchKind::Elementwise.
-  std::string kernelName;
-  void *kernel = nullptr;
+  /// The alternative of `kind` (Check verifies they agree).
+  DispatchParams params;
+
+  template <typename P> const P &get() const { return std::get<P>(params); }
+  template <typename P> P &get() { return std::get<P>(params); }
 };
 
 /// Row-major strides (in elements) of `shape`; only shape[0] may be
@@ -220,6 +278,16 @@ inline llvm::StringRef dispatchKindName(DispatchKind kind) {
     return "elementwise";
   }
   return "?";
+}
+
+inline llvm::StringRef backendName(Backend backend) {
+  return backend == Backend::Cpu ? "cpu" : "cuda";
+}
+
+inline llvm::StringRef weightLayoutName(WeightLayout) { return "rows"; }
+
+inline llvm::StringRef attentionImplName(AttentionImpl impl) {
+  return impl == AttentionImpl::Plain ? "plain" : "flash";
 }
 
 /// "T", "R" or "C" for a symbolic size; empty for a static one.

@@ -1,50 +1,72 @@
-// RUN: qn-opt %s --split-input-file --qn-form-dispatches --verify-diagnostics > /dev/null
+// RUN: qn-opt %s --split-input-file --qn-form-dispatches --verify-diagnostics
+// RUN: not qn-opt %s --split-input-file --qn-form-dispatches="backend=tpu" 2>&1 | FileCheck %s --check-prefix=BACKEND
 
-// Tests that an op the plan cannot express is an error on that op, with
-// PlanBuilder's message, and that the pass fails.
+// BACKEND: qn-form-dispatches: unknown backend 'tpu' (expected cpu or cuda)
 
-func.func @prefill(%tok: tensor<?xi32> {qn.input = "tokens"},
-                   %emb: tensor<16x24xf32> {qn.weight = "token_embd.weight"})
-    -> (tensor<?x24xf32> {qn.output = "logits"}) {
-  %h = qn.embed %emb[%tok] {qn.name = "h"} : tensor<16x24xf32>, tensor<?xi32>
-  // expected-error@below {{cannot build the plan of @prefill: op 'qn.transfer' (no qn.name): a transfer between backends; the plan runs on the CPU only (place every op on the cpu)}}
-  %c = qn.transfer %h to "cuda" : tensor<?x24xf32>
-  return %c : tensor<?x24xf32>
+// Tests that a delta net needs its algorithm chosen first.
+func.func @no_impl(%q: tensor<?x1x4xf32>, %v: tensor<?x2x4xf32>,
+                   %g: tensor<?x2xf32>, %s: tensor<2x4x4xf32>) {
+  // expected-error@+1 {{has no algorithm ('impl'): run qn-select-delta-path first}}
+  %o, %s1 = qn.gated_delta_net %q, %q, %v, %g, %g, %s
+      : (tensor<?x1x4xf32>, tensor<?x1x4xf32>, tensor<?x2x4xf32>,
+         tensor<?x2xf32>, tensor<?x2xf32>, tensor<2x4x4xf32>)
+      -> (tensor<?x2x4xf32>, tensor<2x4x4xf32>)
+  return
 }
 
 // -----
 
-func.func @decode(%tok: tensor<1xi32> {qn.input = "tokens"},
-                  %emb: tensor<16x24xf32> {qn.weight = "token_embd.weight"})
-    -> (tensor<1x24xf32> {qn.output = "logits"}) {
-  %h = qn.embed %emb[%tok] {qn.name = "h"} : tensor<16x24xf32>, tensor<1xi32>
-  // expected-error@below {{cannot build the plan of @decode: op 'qn.cumsum' 'sums': has no CPU dispatch}}
-  %c = qn.cumsum %h along 1 {qn.name = "sums"} : tensor<1x24xf32>
-  return %c : tensor<1x24xf32>
+// Tests that the delta-net kernels take neither another scale nor the tile
+// head mapping.
+func.func @scale(%q: tensor<?x1x4xf32>, %v: tensor<?x2x4xf32>,
+                 %g: tensor<?x2xf32>, %s: tensor<2x4x4xf32>) {
+  // expected-error@+1 {{attribute 'scale': the delta-net kernels use 1/sqrt(dk) only}}
+  %o, %s1 = qn.gated_delta_net %q, %q, %v, %g, %g, %s impl fused {scale = 0.5 : f32}
+      : (tensor<?x1x4xf32>, tensor<?x1x4xf32>, tensor<?x2x4xf32>,
+         tensor<?x2xf32>, tensor<?x2xf32>, tensor<2x4x4xf32>)
+      -> (tensor<?x2x4xf32>, tensor<2x4x4xf32>)
+  return
 }
 
 // -----
 
-// An error about the entry itself (an argument the plan cannot bind) is
-// reported on the function.
-// expected-error@below {{cannot build the plan of @prefill: argument #1 has no qn.input, qn.weight or qn.state}}
-func.func @prefill(%tok: tensor<?xi32> {qn.input = "tokens"},
-                   %x: tensor<?x24xf32>)
-    -> (tensor<?x24xf32> {qn.output = "logits"}) {
-  return %x : tensor<?x24xf32>
+func.func @tile(%q: tensor<?x1x4xf32>, %v: tensor<?x2x4xf32>,
+                %g: tensor<?x2xf32>, %s: tensor<2x4x4xf32>) {
+  // expected-error@+1 {{attribute 'head_mapping': the delta-net kernels map heads interleaved only}}
+  %o, %s1 = qn.gated_delta_net %q, %q, %v, %g, %g, %s head_mapping tile impl fused
+      : (tensor<?x1x4xf32>, tensor<?x1x4xf32>, tensor<?x2x4xf32>,
+         tensor<?x2xf32>, tensor<?x2xf32>, tensor<2x4x4xf32>)
+      -> (tensor<?x2x4xf32>, tensor<2x4x4xf32>)
+  return
 }
 
 // -----
 
-// Values over the tokens (T) and over the output rows (R) do not mix: the
-// error is on the elementwise chain's root.
-func.func @prefill(%tok: tensor<?xi32> {qn.input = "tokens"},
-                   %rows: tensor<?xi32> {qn.input = "output_rows"},
-                   %emb: tensor<16x24xf32> {qn.weight = "token_embd.weight"})
-    -> (tensor<?x24xf32> {qn.output = "logits"}) {
-  %h = qn.embed %emb[%tok] {qn.name = "h"} : tensor<16x24xf32>, tensor<?xi32>
-  %r = qn.embed %emb[%rows] {qn.name = "r"} : tensor<16x24xf32>, tensor<?xi32>
-  // expected-error@below {{cannot build the plan of @prefill: op 'qn.add' 'mixed': mixes values over the ubatch's tokens and over the output rows}}
-  %m = qn.add %h, %r {qn.name = "mixed"} : tensor<?x24xf32>, tensor<?x24xf32>
-  return %m : tensor<?x24xf32>
+// Tests that the MoE kernel does not clamp the weight sum.
+func.func @min_weight_sum(%x: tensor<?x256xf32>, %r: tensor<4x256xf32>,
+                          %g: tensor<4x256x256xf32>) {
+  // expected-error@+1 {{attribute 'min_weight_sum': the MoE kernel does not clamp the weight sum}}
+  %m = qn.moe %x, %r, %g, %g, %g top_k 2 {min_weight_sum = 6.0e-5 : f32}
+      : (tensor<?x256xf32>, tensor<4x256xf32>, tensor<4x256x256xf32>,
+         tensor<4x256x256xf32>, tensor<4x256x256xf32>) -> tensor<?x256xf32>
+  return
+}
+
+// -----
+
+// Tests that a backend attribute must name a backend.
+func.func @bad_backend(%x: tensor<?x8xf32>) {
+  // expected-error@+1 {{has qn.backend = "tpu", which is not a backend (cpu, cuda)}}
+  %a = qn.l2_norm %x {qn.backend = "tpu"} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+// Tests that a transfer to the producer's own backend is refused.
+func.func @same_backend(%x: tensor<?x8xf32>) {
+  %a = qn.l2_norm %x {qn.backend = "cpu"} : tensor<?x8xf32>
+  // expected-error@+1 {{a transfer from cpu to the same backend}}
+  %t = qn.transfer %a to "cpu" : tensor<?x8xf32>
+  return
 }

@@ -125,11 +125,11 @@ func.func @decode(%q: tensor<1x2x64xf32>, %k: tensor<1x2x64xf32>,
 // M0: scf.for
 // M0: qn.crop {{.*}} to %arg2 along 0 : tensor<?x2x64xf32>, tensor<?x2x64xf32>
 
+// Kernels for every token count: the whole choice is on the op, no guard.
 // M1-LABEL: func.func @dynamic
-// M1: scf.if
-// M1: impl recurrent
-// M1: } else {
-// M1: impl fused
+// M1-NOT: scf.if
+// M1-NOT: tensor.dim
+// M1: qn.gated_delta_net {{.*}} impl fused recurrent_below 2 :
 
 // M2-LABEL: func.func @dynamic
 // M2-NOT: scf.if
@@ -138,11 +138,8 @@ func.func @decode(%q: tensor<1x2x64xf32>, %k: tensor<1x2x64xf32>,
 
 // The CPU cost table switches to the fused kernel at 3 tokens.
 // AUTO-LABEL: func.func @dynamic
-// AUTO: %[[C3:.*]] = arith.constant 3 : index
-// AUTO: arith.cmpi slt, %{{.*}}, %[[C3]] : index
-// AUTO: impl recurrent
-// AUTO: } else {
-// AUTO: impl fused
+// AUTO-NOT: scf.if
+// AUTO: qn.gated_delta_net {{.*}} impl fused recurrent_below 3 :
 
 // CUDA-LABEL: func.func @dynamic
 // CUDA-NOT: scf.if

@@ -58,9 +58,12 @@ cl::opt<std::string> outputPath("o",
                                 cl::sub(irCmd), cl::cat(irCat));
 cl::opt<std::string> emitWhat("emit",
                               cl::desc("what to print: qn (the model's qn "
-                                       "IR, default), kernels (the "
-                                       "generated elementwise kernels) or "
-                                       "plan (the compiled runtime plans)"),
+                                       "IR, default), dispatch (the "
+                                       "dispatch-level IR after "
+                                       "qn-cpu-codegen-pipeline), kernels "
+                                       "(the generated elementwise "
+                                       "kernels) or plan (the compiled "
+                                       "runtime plans)"),
                               cl::init("qn"), cl::sub(irCmd), cl::cat(irCat));
 cl::opt<bool> jitKernels("jit",
                          cl::desc("JIT-compile the generated kernels for this "
@@ -73,8 +76,8 @@ cl::opt<std::string>
              cl::value_desc("dir"), cl::sub(irCmd), cl::cat(irCat));
 cl::opt<std::string>
     deltaMode("delta-mode",
-              cl::desc("with --emit plan: qn-select-delta-path mode 0, 1, 2 "
-                       "or auto (default)"),
+              cl::desc("with --emit dispatch|kernels|plan: "
+                       "qn-select-delta-path mode 0, 1, 2 or auto (default)"),
               cl::init("auto"), cl::sub(irCmd), cl::cat(irCat));
 cl::opt<bool> printTime("time",
                         cl::desc("report the time to build the IR on stderr"),
@@ -134,8 +137,10 @@ int runIr() {
   else if (kvName != "f16")
     return fail("--kv must be f16 or f32, got '" + kvName + "'");
 
-  if (emitWhat != "qn" && emitWhat != "kernels" && emitWhat != "plan")
-    return fail("--emit must be qn, kernels or plan, got '" + emitWhat + "'");
+  if (emitWhat != "qn" && emitWhat != "dispatch" && emitWhat != "kernels" &&
+      emitWhat != "plan")
+    return fail("--emit must be qn, dispatch, kernels or plan, got '" +
+                emitWhat + "'");
 
   auto file = qn::gguf::GGUFFile::open(modelPath);
   if (!file)
@@ -161,6 +166,11 @@ int runIr() {
                       "{1:f3} s\n",
                       model->hp.nLayer, seconds);
 
+  // The dispatch level: what the kernels and plans are made from.
+  if (emitWhat == "dispatch" || emitWhat == "kernels" || jitKernels)
+    if (llvm::Error err = qn::codegen::runCodegenPipeline(**module, deltaMode))
+      return fail(modelPath + ": " + toString(std::move(err)));
+
   std::error_code ec;
   ToolOutputFile out(outputPath, ec, sys::fs::OF_TextWithCRLF);
   if (ec)
@@ -170,7 +180,7 @@ int runIr() {
     qn::codegen::loadKernelDialects(ctx);
     mlir::OwningOpRef<mlir::ModuleOp> kernels(
         mlir::ModuleOp::create(mlir::UnknownLoc::get(&ctx)));
-    auto names = qn::codegen::emitChainKernels(**module, *kernels);
+    auto names = qn::codegen::emitDispatchKernels(**module, *kernels);
     if (!names)
       return fail(modelPath + ": " + toString(names.takeError()));
     if (emitWhat == "kernels") {

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/CompileModel.h"
 #include "codegen/CpuJit.h"
 #include "codegen/ElementwiseChains.h"
 #include "codegen/ElementwiseKernel.h"
@@ -232,7 +233,8 @@ TEST(ElementwiseChainsTest, TreesEndAtSharedValuesAndHeavyOps) {
   EXPECT_EQ(chains[1].inputs.size(), 2u);
 
   OwningOpRef<ModuleOp> kernels(ModuleOp::create(UnknownLoc::get(&ctx)));
-  auto names = qn::codegen::emitChainKernels(*src, *kernels);
+  ASSERT_FALSE(qn::codegen::runFormDispatches(*src));
+  auto names = qn::codegen::emitDispatchKernels(*src, *kernels);
   ASSERT_TRUE(!!names) << llvm::toString(names.takeError());
   ASSERT_EQ(names->size(), 2u);
   EXPECT_EQ((*names)[0].chain, "f.s");
@@ -276,7 +278,8 @@ func.func @f(%x: tensor<?x4xf32>, %y: tensor<?x4xf32>, %z: tensor<?x8xf32>)
                                                           &ctx);
   ASSERT_TRUE(!!src);
   OwningOpRef<ModuleOp> kernels(ModuleOp::create(UnknownLoc::get(&ctx)));
-  auto names = qn::codegen::emitChainKernels(*src, *kernels);
+  ASSERT_FALSE(qn::codegen::runFormDispatches(*src));
+  auto names = qn::codegen::emitDispatchKernels(*src, *kernels);
   ASSERT_TRUE(!!names) << llvm::toString(names.takeError());
   ASSERT_EQ(names->size(), 3u);
   EXPECT_EQ((*names)[1].chain, "f.beta-1");

@@ -16,10 +16,10 @@
 #include "codegen/CompileModel.h"
 #include "codegen/ElementwiseChains.h"
 
-#include "unittests/FixturePaths.h"
 #include "dialect/QNDialect.h"
 #include "gguf/GGUFFile.h"
 #include "gguf/Qwen3Next.h"
+#include "unittests/FixturePaths.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -36,21 +36,17 @@ namespace plan = qn::runtime::plan;
 
 namespace {
 
-/// Parses `source` and builds the plan of its @prefill, every chain root
-/// bound to a kernel named after its qn.name at a fake address.
+/// Parses `source` (model-level IR), forms its dispatches and builds the
+/// plan of its @prefill.
 llvm::Expected<plan::Program> buildFrom(MLIRContext &ctx, const char *source) {
   ctx.loadDialect<qn::QNDialect, func::FuncDialect>();
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &ctx);
   if (!module)
     return llvm::createStringError("the test IR does not parse");
-  auto entry = module->lookupSymbol<func::FuncOp>("prefill");
-  qn::codegen::ChainKernelMap kernels;
-  static int fake;
-  for (const qn::codegen::ElementwiseChain &chain :
-       qn::codegen::findElementwiseChains(entry))
-    kernels[chain.root()] = {
-        "k." + chain.root()->getAttrOfType<StringAttr>("qn.name").str(), &fake};
-  return qn::codegen::buildProgram(entry, kernels);
+  if (llvm::Error err = qn::codegen::runFormDispatches(*module))
+    return std::move(err);
+  return qn::codegen::buildProgram(
+      module->lookupSymbol<func::FuncOp>("prefill"));
 }
 
 int32_t findValue(const plan::Program &p, llvm::StringRef name) {
@@ -124,7 +120,7 @@ TEST(PlanBuilderTest, ViewsAndCopies) {
   EXPECT_EQ(p->dispatches[2].operands[0], f);
   const plan::Dispatch &chain = p->dispatches[5];
   EXPECT_EQ(chain.kind, plan::DispatchKind::Elementwise);
-  EXPECT_EQ(chain.kernelName, "k.o");
+  EXPECT_EQ(chain.get<plan::KernelParams>().kernelName, "prefill.o");
   EXPECT_EQ(chain.operands,
             (std::vector<int32_t>{findValue(*p, "y"), findValue(*p, "z")}));
   EXPECT_EQ(p->logits, chain.results[0]);
@@ -190,8 +186,8 @@ func.func @prefill(%tok: tensor<?xi32> {qn.input = "tokens"},
   return %c : tensor<?x24xf32>
 }
 )mlir"),
-            "cannot build the plan of @prefill: op 'qn.cumsum' 'sums': has "
-            "no CPU dispatch");
+            "cannot build the plan of @prefill: op 'qn.cumsum' 'sums': is not "
+            "a dispatch (run qn-form-dispatches) or a view");
   EXPECT_EQ(errorOf(R"mlir(
 func.func @prefill(%tok: tensor<?xi32> {qn.input = "tokens"},
                    %emb: tensor<16x24xf32> {qn.weight = "token_embd.weight"})
@@ -201,9 +197,9 @@ func.func @prefill(%tok: tensor<?xi32> {qn.input = "tokens"},
   return %c : tensor<?x24xf32>
 }
 )mlir"),
-            "cannot build the plan of @prefill: op 'qn.transfer' (no "
-            "qn.name): a transfer between backends; the plan runs on the "
-            "CPU only (place every op on the cpu)");
+            "cannot build the plan of @prefill: op 'qn.dispatch.transfer' "
+            "(no qn.name): a transfer between backends; the plan runs on "
+            "the CPU only (place every op on the cpu)");
   EXPECT_EQ(errorOf(R"mlir(
 func.func @prefill(%tok: tensor<?xi32> {qn.input = "tokens"},
                    %emb: tensor<?x24xf32> {qn.weight = "token_embd.weight"},
@@ -354,8 +350,8 @@ void checkProgram(const plan::Program &p, int64_t vocab,
       EXPECT_EQ(p.values[d.operands[o]].kind, plan::ValueKind::State) << where;
     }
     if (d.kind == plan::DispatchKind::Elementwise) {
-      EXPECT_NE(d.kernel, nullptr) << where;
-      EXPECT_FALSE(d.kernelName.empty()) << where;
+      EXPECT_NE(d.get<plan::KernelParams>().kernel, nullptr) << where;
+      EXPECT_FALSE(d.get<plan::KernelParams>().kernelName.empty()) << where;
     }
   }
   last[storage(p.logits)] = INT_MAX;

@@ -92,7 +92,7 @@ TEST_F(ExecutorErrorsTest, ViewsInACycle) {
 
 TEST_F(ExecutorErrorsTest, ElementwiseWithoutKernel) {
   int32_t y = pb.op(DispatchKind::Elementwise, "z_silu-0", {x}, {kTokens, D});
-  dispatch(3).kernelName = "prefill.z_silu-0";
+  dispatch(3).get<KernelParams>().kernelName = "prefill.z_silu-0";
   dispatch(1).operands[0] = y;
   expectError({"dispatch #3 'z_silu-0' (elementwise)",
                "kernel 'prefill.z_silu-0' has no address"});
@@ -184,7 +184,9 @@ TEST_F(ExecutorErrorsTest, AttentionPositionsThatAreNotThePositionsInput) {
                   {qa, k, v, pb.weight("blk.3.attn_q_norm.weight", {Dh}),
                    pb.weight("blk.3.attn_k_norm.weight", {Dh}), tok, kc, vc},
                   {o, kc, vc});
-  ga.i0 = Hq, ga.i1 = Hkv, ga.i2 = Dh, ga.i3 = hp().ropeDims;
+  auto &gp = ga.get<AttentionParams>();
+  gp.numHeads = Hq, gp.numKvHeads = Hkv, gp.headDim = Dh;
+  gp.ropeDims = hp().ropeDims;
   // The token ids would index the caches' rows.
   expectError({"'qkv_gated-3' (gated_attention)", "'tokens'",
                "not the positions input"});

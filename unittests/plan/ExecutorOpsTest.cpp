@@ -83,7 +83,8 @@ TEST_F(ExecutorOpsTest, EmbedNormViewCopyMatmul) {
   int32_t nw = pb.weight("blk.0.attn_norm.weight", {D});
   int32_t n =
       pb.op(DispatchKind::RmsNorm, "attn_norm-0", {x, nw}, {kTokens, D});
-  pb.program().dispatches.back().f0 = static_cast<float>(hp().rmsEps);
+  pb.program().dispatches.back().get<NormParams>().epsilon =
+      static_cast<float>(hp().rmsEps);
   int32_t win = pb.weight("blk.0.ssm_in.weight", {384, D});
   int32_t p = pb.op(DispatchKind::Matmul, "qkvz-0", {n, win}, {kTokens, 384});
   int32_t sl = pb.view("key-0", p, {kTokens, D}, 64, {384, 1});
@@ -132,7 +133,8 @@ TEST_F(ExecutorOpsTest, OutputRowsGatherActivationRows) {
   int32_t nw = pb.weight("output_norm.weight", {D});
   int32_t n =
       pb.op(DispatchKind::RmsNorm, "result_norm", {g, nw}, {kOutputRows, D});
-  pb.program().dispatches.back().f0 = static_cast<float>(hp().rmsEps);
+  pb.program().dispatches.back().get<NormParams>().epsilon =
+      static_cast<float>(hp().rmsEps);
   int32_t ow = pb.weight("output.weight", {V, D});
   pb.program().logits =
       pb.op(DispatchKind::Matmul, "result_output", {n, ow}, {kOutputRows, V});
@@ -161,8 +163,9 @@ TEST_F(ExecutorOpsTest, ElementwiseKernelGetsRankExactDescriptors) {
   int32_t bias = pb.weight("blk.0.attn_norm.weight", {D});
   int32_t y =
       pb.op(DispatchKind::Elementwise, "biased", {x, bias}, {kTokens, D});
-  pb.program().dispatches.back().kernelName = "testAddBiasTwice";
-  pb.program().dispatches.back().kernel =
+  pb.program().dispatches.back().get<KernelParams>().kernelName =
+      "testAddBiasTwice";
+  pb.program().dispatches.back().get<KernelParams>().kernel =
       reinterpret_cast<void *>(&testAddBiasTwice);
   // A rank-3 kernel of three operands over views of y and x (contiguous
   // reshapes) and a broadcast [1, 32] operand.
@@ -172,7 +175,7 @@ TEST_F(ExecutorOpsTest, ElementwiseKernelGetsRankExactDescriptors) {
   int32_t c = pb.view("c", qn, {1, 32}, 0, {32, 1});
   int32_t z =
       pb.op(DispatchKind::Elementwise, "muladd", {y3, x3, c}, {kTokens, 2, 32});
-  pb.program().dispatches.back().kernel =
+  pb.program().dispatches.back().get<KernelParams>().kernel =
       reinterpret_cast<void *>(&testMulAdd3);
   int32_t z2 = pb.view("z2", z, {kTokens, D}, 0, {64, 1});
   int32_t ow = pb.weight("output.weight", {V, D});
@@ -219,7 +222,8 @@ TEST_F(ExecutorOpsTest, ConcatByCopiesIntoViews) {
   int32_t nw = pb.weight("blk.1.attn_norm.weight", {D});
   int32_t n =
       pb.op(DispatchKind::RmsNorm, "attn_norm-1", {x, nw}, {kTokens, D});
-  pb.program().dispatches.back().f0 = static_cast<float>(hp().rmsEps);
+  pb.program().dispatches.back().get<NormParams>().epsilon =
+      static_cast<float>(hp().rmsEps);
   // whole = concat(n, x) along 1: one Copy per piece into a view of it.
   int32_t whole = pb.scratch("whole", {kTokens, 2 * D});
   int32_t p0 = pb.view("whole.part0", whole, {kTokens, D}, 0, {2 * D, 1});
@@ -273,8 +277,7 @@ TEST_F(ExecutorOpsTest, MoEMatchesTheDirectBlock) {
                               pb.weight(L + "ffn_up_shexp.weight", {Fs, D}),
                               pb.weight(L + "ffn_down_shexp.weight", {D, Fs})};
   int32_t m = pb.op(DispatchKind::MoE, "ffn_moe_out-2", ops, {kTokens, D});
-  pb.program().dispatches.back().i0 = hp().nExpertUsed;
-  pb.program().dispatches.back().i1 = 1;
+  pb.program().dispatches.back().get<MoEParams>() = {hp().nExpertUsed, true};
   int32_t ow = pb.weight("output.weight", {V, D});
   pb.program().logits =
       pb.op(DispatchKind::Matmul, "result_output", {m, ow}, {kTokens, V});

@@ -103,8 +103,8 @@ TEST_F(ExecutorStatefulTest, ConvPerGroupWithCarriedWindows) {
 }
 
 /// The delta net program: q, k, v from ssm_in, g and beta from ssm_ba
-/// through hand-written elementwise kernels, then GatedDeltaNet (impl i0,
-/// recurrent below i1).
+/// through hand-written elementwise kernels, then GatedDeltaNet (impl,
+/// recurrent below).
 class DeltaNetDispatchTest
     : public TinyModelTest,
       public ::testing::WithParamInterface<std::pair<int, int>> {};
@@ -133,9 +133,9 @@ TEST_P(DeltaNetDispatchTest, MatchesRecurrentReferencePerGroup) {
   int32_t v = piece("v", 2 * Ck, Hv, dv);
   const float eps = static_cast<float>(hp().rmsEps);
   int32_t q = pb.op(DispatchKind::L2Norm, "q_fused-0", {qc}, {kTokens, Hk, dk});
-  pb.program().dispatches.back().f0 = eps;
+  pb.program().dispatches.back().get<NormParams>().epsilon = eps;
   int32_t k = pb.op(DispatchKind::L2Norm, "k_fused-0", {kc}, {kTokens, Hk, dk});
-  pb.program().dispatches.back().f0 = eps;
+  pb.program().dispatches.back().get<NormParams>().epsilon = eps;
   int32_t ba = pb.op(DispatchKind::Matmul, "ba",
                      {x, pb.weight("blk.0.ssm_ba.weight", {2 * Hv, D})},
                      {kTokens, 2 * Hv});
@@ -147,17 +147,19 @@ TEST_P(DeltaNetDispatchTest, MatchesRecurrentReferencePerGroup) {
                      {kTokens, Hv});
   int32_t beta =
       pb.op(DispatchKind::Elementwise, "beta-0", {br}, {kTokens, Hv});
-  pb.program().dispatches.back().kernel =
+  pb.program().dispatches.back().get<KernelParams>().kernel =
       reinterpret_cast<void *>(&testSigmoid);
   int32_t g = pb.op(DispatchKind::Elementwise, "g_in-0", {ar}, {kTokens, Hv});
-  pb.program().dispatches.back().kernel = reinterpret_cast<void *>(&testDecay);
+  pb.program().dispatches.back().get<KernelParams>().kernel =
+      reinterpret_cast<void *>(&testDecay);
   int32_t st = pb.state(StateKind::DeltaMatrix, 0, {Hv, dk, dv});
   int32_t o = pb.scratch("attn_output-0", {kTokens, Hv, dv});
   Dispatch &dn = pb.dispatch(DispatchKind::GatedDeltaNet, "attn_output-0",
                              {q, k, v, g, beta, st}, {o, st});
-  dn.i0 = GetParam().first;
-  dn.i1 = GetParam().second;
-  dn.f0 = 1e6f;
+  auto &dp = dn.get<DeltaNetParams>();
+  dp.impl = static_cast<DeltaImpl>(GetParam().first);
+  dp.recurrentBelow = GetParam().second;
+  dp.stateClamp = 1e6f;
   int32_t o2 = pb.view("o2", o, {kTokens, Hv * dv}, 0, {Hv * dv, 1});
   int32_t m =
       pb.op(DispatchKind::Matmul, "linear_attn_out-0",
@@ -222,11 +224,11 @@ TEST_P(DeltaNetDispatchTest, MatchesRecurrentReferencePerGroup) {
   }
 }
 
-// impl: recurrent, chunked, fused, the cost model; fused with groups of
-// fewer than 4 tokens recurrent.
+// impl: recurrent, chunked, fused; fused with groups of fewer than 3 (the
+// CPU cost table's threshold) or 4 tokens recurrent.
 INSTANTIATE_TEST_SUITE_P(Impls, DeltaNetDispatchTest,
                          ::testing::Values(std::pair{0, 0}, std::pair{1, 0},
-                                           std::pair{2, 0}, std::pair{-1, 0},
+                                           std::pair{2, 0}, std::pair{2, 3},
                                            std::pair{2, 4}));
 
 /// GatedAttention between the projections of layer 3, against the direct
@@ -249,7 +251,7 @@ TEST_P(AttentionDispatchTest, MatchesDirectBlockAcrossUbatches) {
   int32_t n =
       pb.op(DispatchKind::RmsNorm, "attn_norm-3",
             {x, pb.weight("blk.3.attn_norm.weight", {D})}, {kTokens, D});
-  pb.program().dispatches.back().f0 = eps;
+  pb.program().dispatches.back().get<NormParams>().epsilon = eps;
   auto proj = [&](const char *name, const char *w, int64_t rows) {
     return pb.op(DispatchKind::Matmul, name,
                  {n, pb.weight(std::string("blk.3.") + w, {rows, D})},
@@ -270,8 +272,10 @@ TEST_P(AttentionDispatchTest, MatchesDirectBlockAcrossUbatches) {
                   {qa, k, v, pb.weight("blk.3.attn_q_norm.weight", {Dh}),
                    pb.weight("blk.3.attn_k_norm.weight", {Dh}), pos, kc, vc},
                   {o, kc, vc});
-  ga.i0 = Hq, ga.i1 = Hkv, ga.i2 = Dh, ga.i3 = hp().ropeDims;
-  ga.f0 = static_cast<float>(hp().ropeBase), ga.f1 = eps;
+  auto &gp = ga.get<AttentionParams>();
+  gp.numHeads = Hq, gp.numKvHeads = Hkv, gp.headDim = Dh;
+  gp.ropeDims = hp().ropeDims;
+  gp.ropeBase = static_cast<float>(hp().ropeBase), gp.epsilon = eps;
   int32_t out = pb.op(DispatchKind::Matmul, "attn_out-3",
                       {o, pb.weight("blk.3.attn_output.weight", {D, Hq * Dh})},
                       {kTokens, D});

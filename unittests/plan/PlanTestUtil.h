@@ -8,11 +8,11 @@
 #ifndef QN_UNITTESTS_PLAN_PLANTESTUTIL_H
 #define QN_UNITTESTS_PLAN_PLANTESTUTIL_H
 
-#include "unittests/FixturePaths.h"
 #include "runtime/Model.h"
 #include "runtime/layers/Sequence.h"
 #include "runtime/plan/Executor.h"
 #include "runtime/plan/Program.h"
+#include "unittests/FixturePaths.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -59,6 +59,8 @@ public:
     v.name = std::move(name);
     v.kind = ValueKind::Weight;
     v.type = type;
+    v.format = type == ElementType::F16 ? qn::gguf::GGMLType::F16
+                                        : qn::gguf::GGMLType::F32;
     v.shape = std::move(shape);
     return add(std::move(v));
   }
@@ -108,6 +110,27 @@ public:
     d.name = std::move(name);
     d.operands = std::move(operands);
     d.results = std::move(results);
+    // The parameters of the kind, default-valued (tests set what matters).
+    switch (kind) {
+    case DispatchKind::RmsNorm:
+    case DispatchKind::L2Norm:
+      d.params = NormParams{};
+      break;
+    case DispatchKind::GatedDeltaNet:
+      d.params = DeltaNetParams{};
+      break;
+    case DispatchKind::GatedAttention:
+      d.params = AttentionParams{};
+      break;
+    case DispatchKind::MoE:
+      d.params = MoEParams{};
+      break;
+    case DispatchKind::Elementwise:
+      d.params = KernelParams{};
+      break;
+    default:
+      break;
+    }
     return d;
   }
 
