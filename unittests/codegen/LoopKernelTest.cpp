@@ -279,6 +279,11 @@ protected:
       ADD_FAILURE() << llvm::toString(std::move(err));
       return nullptr;
     }
+    if (const char *dump = getenv("QN_DUMP_LOOP_KERNEL")) {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(dump, ec);
+      kernels->print(os);
+    }
     if (failed(verify(*kernels))) {
       ADD_FAILURE() << "the kernel does not verify";
       return nullptr;
