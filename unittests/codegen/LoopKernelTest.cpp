@@ -33,7 +33,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -370,6 +372,36 @@ TEST_F(LoopKernelTest, StaticTokensFromThePass) {
     checkAgainstReferences(fn, p, /*aliasState=*/c.fuse,
                            "static T=" + std::to_string(c.T));
   }
+}
+
+// Not run by default (--gtest_also_run_disabled_tests): one 80B-A3B layer's
+// sizes, the O3 kernel against the runtime's recurrent step, wall time.
+TEST_F(LoopKernelTest, DISABLED_TimeRealSizes) {
+  const Heads h{16, 32, 128, 128};
+  const int64_t T = 512;
+  auto m = chunkedModule(ctx, -1, h, Expand::Builder, /*fuse=*/true);
+  ASSERT_TRUE(m);
+  auto t0 = std::chrono::steady_clock::now();
+  Kernel fn = compile(*m, "delta", 3);
+  ASSERT_TRUE(fn);
+  auto t1 = std::chrono::steady_clock::now();
+  Problem p = makeProblem(rng, T, h);
+  std::vector<float> out, state, rOut, rState;
+  runKernel(fn, p, true, out, state);
+  auto t2 = std::chrono::steady_clock::now();
+  runKernel(fn, p, true, out, state);
+  auto t3 = std::chrono::steady_clock::now();
+  runtimeReference(p, rOut, rState);
+  auto t4 = std::chrono::steady_clock::now();
+  auto ms = [](auto a, auto b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+  };
+  std::printf("O3 compile %.0f ms; kernel %.1f ms (first %.1f); recurrent "
+              "%.1f ms; T=%lld Hv=%lld dk=dv=%lld\n",
+              ms(t0, t1), ms(t2, t3), ms(t1, t2), ms(t3, t4), (long long)T,
+              (long long)h.Hv, (long long)h.dk);
+  EXPECT_LE(relError(out, rOut), kTol);
+  EXPECT_LE(relError(state, rState), kTol);
 }
 
 TEST_F(LoopKernelTest, UnsupportedOpIsAnErrorNamingIt) {
