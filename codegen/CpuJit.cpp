@@ -69,9 +69,9 @@ llvm::Error lowerToLLVMDialect(ModuleOp module) {
 }
 
 llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
-emitObject(llvm::Module &module, llvm::TargetMachine &tm) {
-  // The optimization level is the TargetMachine's (build-notes.md).
-  if (llvm::Error err = makeOptimizingTransformer(3, 0, &tm)(&module))
+emitObject(llvm::Module &module, llvm::TargetMachine &tm, unsigned optLevel) {
+  // The code generator's level is the TargetMachine's (build-notes.md).
+  if (llvm::Error err = makeOptimizingTransformer(optLevel, 0, &tm)(&module))
     return std::move(err);
   llvm::SmallVector<char, 0> object;
   llvm::raw_svector_ostream os(object);
@@ -121,7 +121,11 @@ CpuJit::compile(ModuleOp module, const CpuJitOptions &options) {
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb)
     return jtmb.takeError();
-  jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  if (options.optLevel > 3)
+    return llvm::createStringError(
+        "optimization level " + llvm::Twine(options.optLevel) + " is not 0..3");
+  jtmb->setCodeGenOptLevel(
+      *llvm::CodeGenOpt::getLevel(static_cast<int>(options.optLevel)));
   auto tm = jtmb->createTargetMachine();
   if (!tm)
     return tm.takeError();
@@ -145,7 +149,7 @@ CpuJit::compile(ModuleOp module, const CpuJitOptions &options) {
     os << "\n"
        << (*tm)->getTargetTriple().str() << "\n"
        << (*tm)->getTargetCPU() << "\n"
-       << (*tm)->getTargetFeatureString() << "\nO3\n";
+       << (*tm)->getTargetFeatureString() << "\nO" << options.optLevel << "\n";
     llvm::SmallString<256> path(options.cacheDir);
     llvm::sys::path::append(
         path, llvm::formatv("qn-{0:x-16}.o", llvm::xxh3_64bits(key)).str());
@@ -159,13 +163,13 @@ CpuJit::compile(ModuleOp module, const CpuJitOptions &options) {
         result->fromCache = true;
       } else {
         llvm::consumeError(parsed.takeError());
-        result->warning = "ignored the damaged JIT cache file '" +
-                          result->cachePath + "'";
+        result->warning =
+            "ignored the damaged JIT cache file '" + result->cachePath + "'";
       }
     }
   }
   if (!object) {
-    auto emitted = emitObject(*llvmModule, **tm);
+    auto emitted = emitObject(*llvmModule, **tm, options.optLevel);
     if (!emitted)
       return emitted.takeError();
     object = std::move(*emitted);

@@ -32,6 +32,9 @@ namespace qn::codegen {
 struct CpuJitOptions {
   /// Where compiled objects are kept; empty: no cache.
   std::string cacheDir;
+  /// LLVM optimization level, 0..3. Tests lower it: O3 on the chunked
+  /// delta kernel takes seconds (AVX-512 vectorization of every loop nest).
+  unsigned optLevel = 3;
 };
 
 class CpuJit {
