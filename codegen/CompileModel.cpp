@@ -154,7 +154,8 @@ compileModel(const gguf::Qwen3NextModel &model, const CompileOptions &opts) {
   for (runtime::plan::Program *p :
        {&result->prefillProgram, &result->decodeProgram})
     for (runtime::plan::Dispatch &d : p->dispatches) {
-      if (d.kind != runtime::plan::DispatchKind::Elementwise)
+      if (d.kind != runtime::plan::DispatchKind::Elementwise &&
+          d.kind != runtime::plan::DispatchKind::Loop)
         continue;
       auto &k = d.get<runtime::plan::KernelParams>();
       auto [it, inserted] = addresses.try_emplace(k.kernelName, nullptr);

@@ -49,7 +49,8 @@ struct CompileStats {
   /// Why the kernel cache was not used although one was asked for (see
   /// CpuJit::cacheWarning); empty otherwise.
   std::string cacheWarning;
-  /// Elementwise chains of both entries and distinct kernels for them.
+  /// Generated-kernel dispatches (elementwise chains, loop regions) of both
+  /// entries and the distinct kernels for them.
   size_t chains = 0, kernels = 0;
   /// Per entry (prefill, decode).
   size_t prefillDispatches = 0, decodeDispatches = 0;

@@ -9,6 +9,7 @@
 
 #include "codegen/ElementwiseChains.h"
 #include "codegen/ElementwiseKernel.h"
+#include "codegen/LoopKernel.h"
 
 #include "dialect/QNOps.h"
 
@@ -86,36 +87,40 @@ llvm::Expected<std::vector<ChainKernel>> emitDispatchKernels(ModuleOp model,
   OwningOpRef<ModuleOp> scratch(ModuleOp::create(UnknownLoc::get(ctx)));
   OpBuilder b(ctx);
   llvm::Error err = llvm::Error::success();
-  model.walk([&](DispatchElementwiseOp d) {
-    if (err)
-      return WalkResult::interrupt();
-    std::string chain;
+  model.walk([&](Operation *d) {
+    const bool chain = llvm::isa<DispatchElementwiseOp>(d);
+    if (err || (!chain && !llvm::isa<DispatchLoopOp>(d)))
+      return;
+    std::string name;
     if (auto func = d->getParentOfType<func::FuncOp>())
-      chain = (func.getSymName() + ".").str();
+      name = (func.getSymName() + ".").str();
     if (auto n = d->getAttrOfType<StringAttr>("qn.name"))
-      chain += n.getValue().str();
-    const std::string kernel = d.getKernel().str();
-    result.push_back({chain, kernel});
+      name += n.getValue().str();
+    const std::string kernel =
+        d->getAttrOfType<StringAttr>("kernel").getValue().str();
+    result.push_back({name, kernel, !chain});
     if (!emitted.insert(kernel).second)
-      return WalkResult::advance();
+      return;
+    Block &body = d->getRegion(0).front();
+    auto yield = llvm::cast<DispatchYieldOp>(body.getTerminator());
     b.setInsertionPointToEnd(scratch->getBody());
-    auto source = func::FuncOp::create(
-        b, d.getLoc(), kernel,
-        b.getFunctionType(d.getInputs().getTypes(), d.getResult().getType()));
+    auto source =
+        func::FuncOp::create(b, d->getLoc(), kernel,
+                             b.getFunctionType(body.getArgumentTypes(),
+                                               yield.getValues().getTypes()));
     Block *entry = source.addEntryBlock();
     IRMapping map;
-    Block &body = d.getBody().front();
     for (auto [arg, in] : llvm::zip(body.getArguments(), entry->getArguments()))
       map.map(arg, in);
     b.setInsertionPointToStart(entry);
     for (Operation &op : body.without_terminator())
       b.clone(op, map);
-    func::ReturnOp::create(
-        b, d.getLoc(),
-        map.lookup(
-            llvm::cast<DispatchYieldOp>(body.getTerminator()).getValues()[0]));
-    err = emitElementwiseKernel(source, kernels, kernel);
-    return err ? WalkResult::interrupt() : WalkResult::advance();
+    SmallVector<Value> values;
+    for (Value v : yield.getValues())
+      values.push_back(map.lookup(v));
+    func::ReturnOp::create(b, d->getLoc(), values);
+    err = chain ? emitElementwiseKernel(source, kernels, kernel)
+                : emitLoopKernel(source, kernels, kernel);
   });
   if (err)
     return std::move(err);

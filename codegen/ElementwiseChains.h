@@ -42,11 +42,13 @@ std::vector<ElementwiseChain> findElementwiseChains(mlir::func::FuncOp func);
 struct ChainKernel {
   std::string chain;
   std::string kernel;
+  /// A qn.dispatch.loop's kernel (LoopKernel.h), not an elementwise one.
+  bool loop = false;
 };
 
 /// Emits one kernel per distinct `kernel` of the qn.dispatch.elementwise
-/// ops of `model` into `kernels`; returns every dispatch with its kernel,
-/// in order.
+/// and qn.dispatch.loop ops of `model` into `kernels`; returns every
+/// dispatch with its kernel, in order.
 llvm::Expected<std::vector<ChainKernel>>
 emitDispatchKernels(mlir::ModuleOp model, mlir::ModuleOp kernels);
 

@@ -11,7 +11,11 @@
 //     the format and layout of each weight it reads, and its parameters as
 //     typed attributes; the delta net's algorithm is copied from the choice
 //     qn-select-delta-path wrote, never re-derived;
-//   * qn.transfer becomes qn.dispatch.transfer between the two backends.
+//   * qn.transfer becomes qn.dispatch.transfer between the two backends;
+//   * the chunked delta rule in primitive ops (delta mode 0), behind
+//     qn-select-delta-path's choice on the token count, becomes one
+//     qn.dispatch.loop (a generated loop kernel) beside the delta net's
+//     dispatch for the other token counts.
 //
 // Shape ops (reshape, slice, concat) stay: they are views and copies,
 // decided with the buffers by the plan builder. An op that has no dispatch
@@ -25,8 +29,13 @@
 
 #include "dialect/QNOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringMap.h"
 
 namespace qn {
@@ -93,9 +102,9 @@ struct FormDispatchesPass
     return success();
   }
 
-  /// The kernel name of a chain body: the first chain with the same body
-  /// names it (the same chain in every layer is one kernel).
-  std::string kernelName(func::FuncOp func, DispatchElementwiseOp d) {
+  /// The kernel name of a region dispatch: the first one with the same
+  /// body names it (the same chain in every layer is one kernel).
+  std::string kernelName(func::FuncOp func, Operation *d) {
     std::string name = (func.getSymName() + ".").str();
     if (auto n = d->getAttrOfType<StringAttr>(kNameAttr))
       name += n.getValue().str();
@@ -156,6 +165,97 @@ struct FormDispatchesPass
       replaced[root->getResult(0)] = d.getResult();
       for (Operation *op : llvm::reverse(chain.ops))
         op->erase();
+    }
+    return success();
+  }
+
+  /// The chunked delta rule behind qn-select-delta-path's guard
+  ///   scf.if (T < N) { qn.gated_delta_net impl X } else { primitives }
+  /// becomes a choice between two dispatches: the delta net's, and one
+  /// qn.dispatch.loop of the primitives (named after the delta net).
+  LogicalResult formGuard(func::FuncOp func, scf::IfOp guard) {
+    std::string name;
+    guard.walk([&](GatedDeltaNetOp net) {
+      if (auto n = net->getAttrOfType<StringAttr>(kNameAttr))
+        name = n.getValue().str();
+    });
+    for (Region &r : guard->getRegions()) {
+      Region *region = &r;
+      if (region->empty())
+        continue;
+      Block &block = region->front();
+      auto yield = llvm::cast<scf::YieldOp>(block.getTerminator());
+      if (block.getOperations().size() == 2 &&
+          llvm::isa<GatedDeltaNetOp>(block.front())) {
+        if (failed(formOne(&block.front())))
+          return failure();
+        continue;
+      }
+      for (Operation &op : block.without_terminator())
+        if (llvm::isa<scf::IfOp>(op))
+          return op.emitOpError("a nested choice on the token count has no "
+                                "dispatch form");
+      Backend backend;
+      if (failed(backendOf(&block.front(), backend)))
+        return failure();
+      // Tensors from outside are the loop's operands; the scalars it reads
+      // (the token count, constants) are recomputed inside, from them.
+      llvm::SetVector<Value> used, inputs;
+      SmallVector<Operation *> scalarDefs;
+      getUsedValuesDefinedAbove(*region, used);
+      for (Value v : used) {
+        if (llvm::isa<RankedTensorType>(v.getType())) {
+          inputs.insert(v);
+          continue;
+        }
+        Operation *def = v.getDefiningOp();
+        if (!def || !llvm::isa<arith::ConstantOp, tensor::DimOp>(def))
+          return guard.emitOpError("the chunked delta path reads a scalar "
+                                   "that is neither a constant nor a "
+                                   "dimension");
+        if (auto dim = llvm::dyn_cast<tensor::DimOp>(def)) {
+          inputs.insert(dim.getSource());
+          Operation *index = dim.getIndex().getDefiningOp();
+          if (!index || !llvm::isa<arith::ConstantOp>(index))
+            return guard.emitOpError("a dimension with a dynamic index");
+          scalarDefs.push_back(index);
+        }
+        scalarDefs.push_back(def);
+      }
+      OpBuilder b(yield);
+      auto loop = DispatchLoopOp::create(
+          b, guard.getLoc(), yield.getOperandTypes(), inputs.getArrayRef(),
+          BackendAttr::get(guard.getContext(), backend), b.getStringAttr(""));
+      if (!name.empty())
+        loop->setAttr(kNameAttr, b.getStringAttr(name));
+      SmallVector<Type> types;
+      for (Value v : inputs)
+        types.push_back(v.getType());
+      Block *body =
+          b.createBlock(&loop.getBody(), {}, types,
+                        SmallVector<Location>(types.size(), guard.getLoc()));
+      IRMapping map;
+      for (auto [v, arg] : llvm::zip(inputs, body->getArguments()))
+        map.map(v, arg);
+      for (Operation *def : scalarDefs)
+        if (!map.contains(def->getResult(0)))
+          b.clone(*def, map)->removeAttr(kBackendAttr);
+      SmallVector<Operation *> moved;
+      for (Operation &op : block.without_terminator()) {
+        if (&op == loop.getOperation())
+          break;
+        Operation *c = b.clone(op, map);
+        c->walk([](Operation *inner) { inner->removeAttr(kBackendAttr); });
+        moved.push_back(&op);
+      }
+      SmallVector<Value> yielded;
+      for (Value v : yield.getOperands())
+        yielded.push_back(map.lookupOrDefault(v));
+      DispatchYieldOp::create(b, guard.getLoc(), yielded);
+      yield->setOperands(loop.getResults());
+      for (Operation *op : llvm::reverse(moved))
+        op->erase();
+      loop.setKernel(kernelName(func, loop));
     }
     return success();
   }
@@ -277,9 +377,11 @@ struct FormDispatchesPass
       for (Block &block : func.getBody())
         for (Operation &op : block)
           ops.push_back(&op);
-      for (Operation *op : ops)
-        if (failed(formOne(op)))
+      for (Operation *op : ops) {
+        auto guard = llvm::dyn_cast<scf::IfOp>(op);
+        if (guard ? failed(formGuard(func, guard)) : failed(formOne(op)))
           return signalPassFailure();
+      }
     }
   }
 };

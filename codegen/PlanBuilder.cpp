@@ -147,6 +147,10 @@ private:
   llvm::Error visitSlice(SliceOp op);
   llvm::Error visitConcat(ConcatOp op);
   llvm::Error visitElementwise(DispatchElementwiseOp op);
+  /// `results`: the values the loop writes (the other branch's, inside a
+  /// choice on T); null: scratch, or the state an entry result returns.
+  llvm::Error visitLoop(DispatchLoopOp op,
+                        const std::vector<int32_t> *results = nullptr);
   llvm::Error visitDeltaGuard(scf::IfOp op);
   llvm::Error visitDispatch(Operation *op);
   void assignSlots();
@@ -565,18 +569,125 @@ llvm::Error PlanBuilder::visitElementwise(DispatchElementwiseOp op) {
   return llvm::Error::success();
 }
 
+llvm::Error PlanBuilder::visitLoop(DispatchLoopOp op,
+                                   const std::vector<int32_t> *forced) {
+  std::vector<int32_t> operands;
+  for (Value input : op.getInputs()) {
+    auto it = ids.find(input);
+    if (it != ids.end() &&
+        program.values[it->second].kind == ValueKind::State) {
+      operands.push_back(it->second); // bound per sequence group
+      continue;
+    }
+    llvm::Expected<int32_t> id = contiguous(op, input);
+    if (!id)
+      return id.takeError();
+    operands.push_back(*id);
+  }
+  std::vector<int32_t> results;
+  if (forced) {
+    results = *forced;
+  } else {
+    llvm::Expected<int64_t> symbol = resultSymbol(op, op.getInputs());
+    if (!symbol)
+      return symbol.takeError();
+    auto ret = llvm::cast<func::ReturnOp>(entry.getBody().front().back());
+    for (Value r : op.getResults()) {
+      // A state the entry returns is the in-place update of its argument.
+      int32_t state = -1;
+      for (OpOperand &use : r.getUses())
+        if (use.getOwner() == ret.getOperation())
+          if (auto name = entry.getResultAttrOfType<StringAttr>(
+                  use.getOperandNumber(), "qn.state"))
+            for (BlockArgument arg : entry.getArguments())
+              if (entry.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                     "qn.state") == name)
+                state = ids.lookup(arg);
+      if (state >= 0) {
+        ids[r] = state;
+        results.push_back(state);
+        continue;
+      }
+      llvm::Expected<int32_t> id = scratch(op, r, *symbol);
+      if (!id)
+        return id.takeError();
+      results.push_back(*id);
+    }
+  }
+  plan::Dispatch &d = addDispatch(DispatchKind::Loop, qnName(op),
+                                  std::move(operands), std::move(results));
+  d.backend = planBackend(op.getBackend());
+  d.params = plan::KernelParams{op.getKernel().str(), nullptr};
+  return llvm::Error::success();
+}
+
 /// qn-select-delta-path leaves an scf.if on T only where one of the forms
-/// is the chunked delta rule in primitive ops (delta mode 0).
+/// is the chunked delta rule in primitive ops (delta mode 0);
+/// qn-form-dispatches made that form a loop dispatch. Both branches become
+/// dispatches that write the same values, each for its token counts.
 llvm::Error PlanBuilder::visitDeltaGuard(scf::IfOp op) {
-  std::string which;
-  op.walk([&](Operation *inner) {
-    if (which.empty() &&
-        llvm::isa<GatedDeltaNetOp, DispatchGatedDeltaNetOp>(inner))
-      which = " of '" + qnName(inner) + "'";
-  });
-  return error(op, "the chunked delta path" + which +
-                       " in primitive ops (delta mode 0) has no compiled CPU "
-                       "path yet; use delta mode 1, 2 or auto");
+  auto notAGuard = [&](const llvm::Twine &why) {
+    return error(op,
+                 "an scf.if that is not a choice on the token count: " + why);
+  };
+  auto cmp = op.getCondition().getDefiningOp<arith::CmpIOp>();
+  if (!cmp || cmp.getPredicate() != arith::CmpIPredicate::slt)
+    return notAGuard("the condition is not 'T < N'");
+  auto dim = cmp.getLhs().getDefiningOp<tensor::DimOp>();
+  auto bound = cmp.getRhs().getDefiningOp<arith::ConstantIndexOp>();
+  if (!dim || !bound || dim.getConstantIndex() != 0 || bound.value() < 1)
+    return notAGuard("the condition is not 'T < N'");
+  if (op.getElseRegion().empty())
+    return notAGuard("it has no else branch");
+
+  // Each branch: one dispatch whose results it yields.
+  auto single = [&](Region &region) -> llvm::Expected<Operation *> {
+    Block &block = region.front();
+    Operation *yield = block.getTerminator();
+    if (block.getOperations().size() != 2)
+      return notAGuard("a branch is not one dispatch (run "
+                       "qn-form-dispatches)");
+    Operation *only = &block.front();
+    if (!llvm::equal(yield->getOperands(), only->getResults()))
+      return notAGuard("a branch does not yield its dispatch's results");
+    return only;
+  };
+  llvm::Expected<Operation *> thenOp = single(op.getThenRegion());
+  if (!thenOp)
+    return thenOp.takeError();
+  llvm::Expected<Operation *> elseOp = single(op.getElseRegion());
+  if (!elseOp)
+    return elseOp.takeError();
+  const int64_t N = bound.value();
+  // The delta net first (it makes the result values), the loop second.
+  const bool thenIsNet = llvm::isa<DispatchGatedDeltaNetOp>(*thenOp);
+  Operation *net = thenIsNet ? *thenOp : *elseOp;
+  Operation *other = thenIsNet ? *elseOp : *thenOp;
+  auto loop = llvm::dyn_cast<DispatchLoopOp>(other);
+  if (!llvm::isa<DispatchGatedDeltaNetOp>(net) || !loop)
+    return notAGuard("expected a delta-net dispatch and a loop dispatch");
+  auto range = [&](size_t from, bool isThen) {
+    for (size_t i = from; i < program.dispatches.size(); ++i) {
+      if (program.dispatches[i].kind == DispatchKind::Copy)
+        continue; // operand copies run for every T
+      (isThen ? program.dispatches[i].tokensBelow
+              : program.dispatches[i].tokensFrom) = N;
+    }
+  };
+  size_t first = program.dispatches.size();
+  if (llvm::Error err = visitDispatch(net))
+    return err;
+  range(first, thenIsNet);
+  std::vector<int32_t> results;
+  for (auto [r, netResult] : llvm::zip(op.getResults(), net->getResults())) {
+    results.push_back(ids.lookup(netResult));
+    ids[r] = ids.lookup(netResult);
+  }
+  first = program.dispatches.size();
+  if (llvm::Error err = visitLoop(loop, &results))
+    return err;
+  range(first, !thenIsNet);
+  return llvm::Error::success();
 }
 
 llvm::Error PlanBuilder::visitReturn(func::ReturnOp ret) {
@@ -615,6 +726,8 @@ llvm::Error PlanBuilder::visit(Operation *op) {
     return visitDeltaGuard(guard);
   if (auto e = llvm::dyn_cast<DispatchElementwiseOp>(op))
     return visitElementwise(e);
+  if (auto l = llvm::dyn_cast<DispatchLoopOp>(op))
+    return visitLoop(l);
   if (op->getName().getStringRef().starts_with("qn.dispatch."))
     return visitDispatch(op);
 

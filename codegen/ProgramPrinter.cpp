@@ -102,7 +102,8 @@ void printAttributes(llvm::raw_ostream &os, const plan::Dispatch &d) {
     os << " top_k=" << p.topK << (p.sharedExpert ? " shared" : "");
     break;
   }
-  case plan::DispatchKind::Elementwise: {
+  case plan::DispatchKind::Elementwise:
+  case plan::DispatchKind::Loop: {
     const auto &p = d.get<plan::KernelParams>();
     os << " kernel=" << p.kernelName << (p.kernel ? "" : " (not compiled)");
     break;
@@ -139,6 +140,10 @@ void printProgram(llvm::raw_ostream &os, const plan::Program &program) {
     os << " -> ";
     printIds(os, d.results);
     printAttributes(os, d);
+    if (d.tokensFrom > 0)
+      os << " if T>=" << d.tokensFrom;
+    if (d.tokensBelow > 0)
+      os << " if T<" << d.tokensBelow;
     os << '\n';
   }
 }

@@ -131,6 +131,7 @@ SmallVector<Value> DispatchGatedDeltaNetOp::getWeightOperands() { return {}; }
 SmallVector<Value> DispatchGatedAttentionOp::getWeightOperands() { return {}; }
 SmallVector<Value> DispatchTransferOp::getWeightOperands() { return {}; }
 SmallVector<Value> DispatchElementwiseOp::getWeightOperands() { return {}; }
+SmallVector<Value> DispatchLoopOp::getWeightOperands() { return {}; }
 
 LogicalResult DispatchEmbedOp::verify() {
   return verifyWeights(*this, getWeightOperands(), getFormats(), getLayouts());
@@ -238,5 +239,28 @@ LogicalResult DispatchElementwiseOp::verify() {
                             "fused elementwise dispatch");
   if (getKernel().empty())
     return emitOpError("attribute 'kernel' must name the generated kernel");
+  return success();
+}
+
+LogicalResult DispatchLoopOp::verify() {
+  Block &body = getBody().front();
+  if (body.getNumArguments() != getInputs().size())
+    return emitOpError("the body takes ")
+           << body.getNumArguments() << " arguments for " << getInputs().size()
+           << " inputs";
+  for (auto [arg, in] : llvm::zip(body.getArguments(), getInputs()))
+    if (arg.getType() != in.getType())
+      return emitOpError("body argument #")
+             << arg.getArgNumber() << " has type " << arg.getType()
+             << " but the input has " << in.getType();
+  auto yield = body.empty() ? DispatchYieldOp()
+                            : llvm::dyn_cast<DispatchYieldOp>(body.back());
+  if (!yield || yield.getValues().getTypes() != getResultTypes())
+    return emitOpError("the body must yield one value per result, of the "
+                       "results' types");
+  if (getKernel().empty())
+    return emitOpError("attribute 'kernel' must name the generated kernel");
+  if (getResults().empty())
+    return emitOpError("computes nothing (no results)");
   return success();
 }

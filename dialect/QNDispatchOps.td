@@ -297,8 +297,39 @@ def QN_DispatchElementwiseOp
   let extraClassDeclaration = commonDeclaration;
 }
 
+def QN_DispatchLoopOp : QN_DispatchOp<"loop", [IsolatedFromAbove]> {
+  let summary = "a region of primitive ops: one generated loop kernel";
+  let description = [{
+    The body (primitive qn ops, `scf.for`, `tensor` slices, `arith` on
+    indices) is compiled into one loop kernel (codegen/LoopKernel.h) that
+    reads the operands and writes the results; a result may be written over
+    an operand (a state updated in place). Stateful operands are bound per
+    sequence, as for the other stateful dispatches: the kernel runs once per
+    sequence of the ubatch, on its rows. `kernel` names the generated
+    function: regions computing the same function share one. The chunked
+    delta rule of delta mode 0 runs as one.
+
+    ```mlir
+    %o, %s1 = qn.dispatch.loop(%q, %k, %v, %g, %b, %s) on cpu
+        kernel "prefill.attn_output-0.chunked" : (...) -> (...) {
+    ^bb0(...):
+      ...
+      qn.dispatch.yield %out, %state : tensor<?x2x64xf32>, tensor<2x64x64xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs, QN_Backend:$backend,
+                       StrAttr:$kernel);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "`(` $inputs `)` `on` $backend `kernel` $kernel "
+                       "attr-dict `:` functional-type($inputs, results) "
+                       "$body";
+  let extraClassDeclaration = commonDeclaration;
+}
+
 def QN_DispatchYieldOp : QN_Op<"dispatch.yield", [Pure, Terminator,
-    HasParent<"DispatchElementwiseOp">]> {
+    ParentOneOf<["DispatchElementwiseOp", "DispatchLoopOp"]>]> {
   let summary = "the value a dispatch region computes";
   let arguments = (ins Variadic<AnyType>:$values);
   let assemblyFormat = "$values attr-dict `:` type($values)";

@@ -136,6 +136,8 @@ void runDispatch(Bindings &b, size_t index, llvm::ArrayRef<SeqGroup> groups,
 
 /// Calls the generated kernel of Elementwise dispatch `d`.
 void runElementwise(Bindings &b, const Dispatch &d);
+/// Calls the generated kernel of Loop dispatch `d` once per group.
+void runLoop(Bindings &b, const Dispatch &d, llvm::ArrayRef<SeqGroup> groups);
 
 } // namespace qn::runtime::plan
 

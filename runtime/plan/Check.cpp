@@ -78,6 +78,7 @@ private:
   llvm::Error moe();
   llvm::Error copy();
   llvm::Error elementwise();
+  llvm::Error loop();
 
   Bindings &b;
   size_t index;
@@ -556,10 +557,74 @@ size_t paramsIndexOf(DispatchKind kind) {
   case DispatchKind::MoE:
     return 4;
   case DispatchKind::Elementwise:
+  case DispatchKind::Loop:
     return 5;
   default:
     return 0;
   }
+}
+
+llvm::Error DispatchChecker::loop() {
+  const KernelParams &p = d.get<KernelParams>();
+  if (!p.kernel)
+    return fail("kernel '" + p.kernelName +
+                "' has no address (the plan's kernels were not compiled)");
+  const size_t args = d.operands.size() + d.results.size();
+  if (args > kMaxKernelArgs)
+    return fail(llvm::formatv("{0} operands and results, at most {1} "
+                              "supported",
+                              args, kMaxKernelArgs));
+  // The kernel runs per sequence group: token-major values are cut into
+  // the group's rows, states are the group's slot, the rest is whole.
+  size_t words = 0;
+  auto perGroup = [&](int32_t id, llvm::StringRef role) -> llvm::Error {
+    const Value &v = val(id);
+    if (v.type != ElementType::F32)
+      return fail(role + " " + describe(id) + " is not f32");
+    if (!b.values[id].contiguous)
+      return fail(role + " " + describe(id) +
+                  " is a strided view (only Copy reads those)");
+    if (!v.shape.empty() && v.shape[0] < 0 && v.shape[0] != kTokens &&
+        v.kind != ValueKind::State)
+      return fail(role + " " + describe(id) +
+                  ": only the tokens may be a loop kernel's dynamic "
+                  "dimension");
+    words += 3 + 2 * v.shape.size();
+    return llvm::Error::success();
+  };
+  for (size_t i = 0; i < d.operands.size(); ++i) {
+    const int32_t id = d.operands[i];
+    if (val(id).kind == ValueKind::Weight)
+      return fail(llvm::formatv("operand {0} is weight {1}; loop kernels read "
+                                "activations and states",
+                                i, describe(id)));
+    // A slot keeps the delta state in the IR's layout; the conv window and
+    // the caches are laid out for their own kernels.
+    if (val(id).kind == ValueKind::State &&
+        val(id).state != StateKind::DeltaMatrix)
+      return fail(llvm::formatv("operand {0} is state {1} ({2}); loop "
+                                "kernels read delta states only",
+                                i, describe(id), stateKindName(val(id).state)));
+    if (llvm::Error err = perGroup(id, llvm::formatv("operand {0}", i).str()))
+      return err;
+  }
+  for (size_t i = 0; i < d.results.size(); ++i) {
+    const int32_t id = d.results[i];
+    const std::string role = llvm::formatv("result {0}", i).str();
+    if (val(id).kind == ValueKind::State) {
+      if (llvm::find(d.operands, id) == d.operands.end())
+        return fail(role + " is state " + describe(id) +
+                    ", which is not one of its operands (states are "
+                    "updated in place)");
+    } else if (val(b.values[id].root).kind != ValueKind::Scratch) {
+      return fail(role + " " + describe(id) + " is not scratch");
+    }
+    if (llvm::Error err = perGroup(id, role))
+      return err;
+  }
+  needs.descriptorWords = std::max(needs.descriptorWords, words);
+  needs.kernelArgs = std::max(needs.kernelArgs, args);
+  return llvm::Error::success();
 }
 
 llvm::Error DispatchChecker::check() {
@@ -605,6 +670,9 @@ llvm::Error DispatchChecker::check() {
     break;
   case DispatchKind::Elementwise:
     err = elementwise();
+    break;
+  case DispatchKind::Loop:
+    err = loop();
     break;
   default:
     return fail(

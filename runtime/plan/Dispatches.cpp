@@ -168,6 +168,8 @@ void moe(Bindings &b, const Dispatch &d, ThreadPool *pool, const Dumper &dump) {
 void runDispatch(Bindings &b, size_t index, llvm::ArrayRef<SeqGroup> groups,
                  ThreadPool *pool, const Dumper &dump) {
   const Dispatch &d = b.program.dispatches[index];
+  if (!d.runsFor(b.T))
+    return; // the other branch of a choice on the token count
   if (b.elements(d.results[0]) == 0)
     return; // e.g. the head when no row wants logits
   switch (d.kind) {
@@ -218,6 +220,9 @@ void runDispatch(Bindings &b, size_t index, llvm::ArrayRef<SeqGroup> groups,
     return;
   case DispatchKind::Elementwise:
     runElementwise(b, d);
+    return;
+  case DispatchKind::Loop:
+    runLoop(b, d, groups);
     return;
   }
 }

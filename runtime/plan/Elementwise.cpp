@@ -1,6 +1,7 @@
-//===- Elementwise.cpp - call a generated elementwise kernel -------------===//
+//===- Elementwise.cpp - call a generated kernel -------------------------===//
 //
-// The kernels come from codegen (ElementwiseKernel.h) with MLIR's C
+// Elementwise and loop kernels come from codegen (ElementwiseKernel.h,
+// LoopKernel.h) with MLIR's C
 // interface: `_mlir_ciface_<name>(desc *arg0, ..., desc *result)`, one
 // pointer per argument to a memref descriptor of that argument's rank:
 // {void *allocated, void *aligned, int64 offset, int64 sizes[r],
@@ -42,18 +43,37 @@ callTable(std::index_sequence<N...>) {
 constexpr auto callers =
     callTable(std::make_index_sequence<kMaxKernelArgs + 1>{});
 
+/// The group's memory of state `v`: only delta states, whose slot layout
+/// [Hv, dk, dv] is the IR's (Check refuses the others).
+void *stateOf(SequenceSlot &slot, const Value &v) {
+  return slot.delta[v.layer].data();
+}
+
 /// Writes the descriptor of `id` (row-major: every operand is contiguous)
-/// at `words`; returns the number of words written.
-size_t describe(const Bindings &b, int32_t id, int64_t *words) {
-  const std::vector<int64_t> &shape = b.value(id).shape;
+/// at `words`; returns the number of words written. With `group`, a
+/// token-major value is the group's rows and a state the group's slot.
+size_t describe(const Bindings &b, int32_t id, int64_t *words,
+                const SeqGroup *group = nullptr) {
+  const Value &v = b.value(id);
+  const std::vector<int64_t> &shape = v.shape;
   const size_t r = shape.size();
   void *data = b.values[id].data;
+  int64_t outer = r ? b.dim(shape[0]) : 1;
+  if (group && v.kind == ValueKind::State) {
+    data = stateOf(*group->slot, v);
+  } else if (group && r && shape[0] == kTokens) {
+    int64_t row = 1;
+    for (size_t k = 1; k < r; ++k)
+      row *= shape[k];
+    data = b.f32(id) + group->begin * row;
+    outer = group->count;
+  }
   std::memcpy(&words[0], &data, sizeof(void *));
   std::memcpy(&words[1], &data, sizeof(void *));
   words[2] = 0;
   int64_t stride = 1;
   for (size_t k = r; k-- > 0;) {
-    const int64_t n = b.dim(shape[k]);
+    const int64_t n = k == 0 ? outer : b.dim(shape[k]);
     words[3 + k] = n;
     words[3 + r + k] = stride;
     stride *= n;
@@ -74,6 +94,23 @@ void runElementwise(Bindings &b, const Dispatch &d) {
     add(id);
   add(d.results[0]);
   callers[n](d.get<KernelParams>().kernel, b.kernelArgs.data());
+}
+
+void runLoop(Bindings &b, const Dispatch &d, llvm::ArrayRef<SeqGroup> groups) {
+  void *kernel = d.get<KernelParams>().kernel;
+  for (const SeqGroup &g : groups) {
+    int64_t *words = b.descriptors.data();
+    size_t n = 0, used = 0;
+    auto add = [&](int32_t id) {
+      b.kernelArgs[n++] = words + used;
+      used += describe(b, id, words + used, &g);
+    };
+    for (int32_t id : d.operands)
+      add(id);
+    for (int32_t id : d.results)
+      add(id);
+    callers[n](kernel, b.kernelArgs.data());
+  }
 }
 
 } // namespace qn::runtime::plan

@@ -145,7 +145,7 @@ void Executor::run(llvm::ArrayRef<int32_t> tokens,
 
   for (size_t i = 0; i < b.program.dispatches.size(); ++i) {
     runDispatch(b, i, groups, pool, dump);
-    if (dump.enabled())
+    if (dump.enabled() && b.program.dispatches[i].runsFor(T))
       dumpResult(b, b.program.dispatches[i], dump);
   }
 

@@ -147,6 +147,12 @@ enum class DispatchKind : uint8_t {
   /// pointer to a memref descriptor per operand and then one for
   /// results[0].
   Elementwise,
+  /// Generated loop kernel of a region of primitive ops (qn.dispatch.loop;
+  /// KernelParams): one descriptor per operand, then one per result. It
+  /// runs once per sequence group, on the group's rows of token-major
+  /// values and the group's slot of each state (a state result is the
+  /// state operand, updated in place).
+  Loop,
 };
 
 /// The parameters of each dispatch kind, named as the IR's dispatch op
@@ -179,7 +185,7 @@ struct MoEParams {
   bool sharedExpert = false;
 };
 
-/// Elementwise: `kernel` is the address of `_mlir_ciface_<kernelName>`
+/// Elementwise, Loop: `kernel` is the address of `_mlir_ciface_<kernelName>`
 /// (filled in after the JIT).
 struct KernelParams {
   std::string kernelName;
@@ -198,6 +204,14 @@ struct Dispatch {
   std::vector<int32_t> results;
   /// The alternative of `kind` (Check verifies they agree).
   DispatchParams params;
+  /// Runs only for ubatches of tokensFrom <= T < tokensBelow (0: no upper
+  /// bound): the two branches of the IR's choice on the token count (an
+  /// scf.if on T < N) are two dispatches that write the same values.
+  int64_t tokensFrom = 0, tokensBelow = 0;
+
+  bool runsFor(int64_t T) const {
+    return T >= tokensFrom && (tokensBelow == 0 || T < tokensBelow);
+  }
 
   template <typename P> const P &get() const { return std::get<P>(params); }
   template <typename P> P &get() { return std::get<P>(params); }
@@ -276,6 +290,8 @@ inline llvm::StringRef dispatchKindName(DispatchKind kind) {
     return "copy";
   case DispatchKind::Elementwise:
     return "elementwise";
+  case DispatchKind::Loop:
+    return "loop";
   }
   return "?";
 }

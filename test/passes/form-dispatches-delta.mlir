@@ -7,8 +7,9 @@
 // qn-cpu-codegen-pipeline: the whole choice as a function of T is on the
 // dispatch, as qn-select-delta-path made it (`auto`: the CPU cost table's
 // "recurrent below 3, else fused"; mode 1: below 2; mode 2: fused, no
-// threshold). Mode 0's chunked form in primitives stays behind its scf.if
-// guard (no loop dispatch yet), so mode 0 has no dispatch for it.
+// threshold). Mode 0's chunked form in primitives becomes one loop dispatch
+// (named after the delta net, its operands the tensors it reads, the token
+// count recomputed inside) beside the recurrent dispatch for T < 2.
 
 // AUTO-LABEL: func.func @prefill
 // AUTO: qn.dispatch.embed
@@ -24,10 +25,17 @@
 // M2: qn.dispatch.gated_delta_net {{.*}} on cpu impl fused {
 
 // M0-LABEL: func.func @prefill
+// M0: %[[T:.*]] = tensor.dim
 // M0: scf.if
-// M0: qn.gated_delta_net {{.*}} impl recurrent
-// M0: } else {
-// M0: qn.solve_tri
+// M0-NEXT: qn.dispatch.gated_delta_net {{.*}} on cpu impl recurrent {qn.name = "attn_output-0"
+// M0-NEXT: scf.yield
+// M0-NEXT: } else {
+// M0-NEXT: %{{.*}}:2 = qn.dispatch.loop(%{{.*}}) on cpu kernel "prefill.attn_output-0" {qn.name = "attn_output-0"}
+// M0: qn.cumsum
+// M0: scf.for
+// M0: qn.batch_matmul
+// M0: qn.dispatch.yield
+// M0: scf.yield
 func.func @prefill(%tok: tensor<?xi32> {qn.input = "tokens"},
                    %emb: tensor<16x128xf32> {qn.weight = "token_embd.weight"},
                    %s: tensor<2x64x64xf32> {qn.state = "delta_state-0"})

@@ -406,7 +406,11 @@ INSTANTIATE_TEST_SUITE_P(Models, FixturePlanTest,
                                            "small-f16", "small-q8_0",
                                            "small-q4_k_m"));
 
-TEST(FixturePlanTest, DeltaModeZeroIsAClearError) {
+// Delta mode 0: in prefill, every delta net is two dispatches writing the
+// same values, the recurrent kernel for T < 2 and the generated loop kernel
+// of the chunked form for T >= 2 (one kernel for every layer); decode has
+// no loop. The plan keeps every invariant.
+TEST(FixturePlanTest, DeltaModeZeroIsALoopBesideTheRecurrentStep) {
   QN_REQUIRE_FIXTURES();
   auto file =
       qn::gguf::GGUFFile::open(qn::test::fixturePath("models/tiny-f32.gguf"));
@@ -417,15 +421,37 @@ TEST(FixturePlanTest, DeltaModeZeroIsAClearError) {
   options.deltaMode = "0";
   options.jitCacheDir = "";
   auto compiled = qn::codegen::compileModel(*model, options);
-  ASSERT_FALSE(!!compiled);
-  std::string err = llvm::toString(compiled.takeError());
-  EXPECT_NE(err.find("cannot build the plan of @prefill"), std::string::npos)
-      << err;
-  EXPECT_NE(err.find("the chunked delta path of 'attn_output-0' in "
-                     "primitive ops (delta mode 0) has no compiled CPU path "
-                     "yet"),
-            std::string::npos)
-      << err;
+  ASSERT_TRUE(!!compiled) << llvm::toString(compiled.takeError());
+  const plan::Program &p = (*compiled)->prefill();
+  checkProgram(p, model->hp.nVocab, "tiny-f32 mode 0 prefill");
+  checkProgram((*compiled)->decode(), model->hp.nVocab,
+               "tiny-f32 mode 0 decode");
+  int loops = 0;
+  std::set<std::string> kernels;
+  for (size_t i = 0; i < p.dispatches.size(); ++i) {
+    const plan::Dispatch &d = p.dispatches[i];
+    if (d.kind != plan::DispatchKind::Loop)
+      continue;
+    ++loops;
+    kernels.insert(d.get<plan::KernelParams>().kernelName);
+    EXPECT_EQ(d.tokensFrom, 2);
+    EXPECT_EQ(d.tokensBelow, 0);
+    ASSERT_GT(i, 0u);
+    const plan::Dispatch &net = p.dispatches[i - 1];
+    ASSERT_EQ(net.kind, plan::DispatchKind::GatedDeltaNet) << d.name;
+    EXPECT_EQ(net.name, d.name);
+    EXPECT_EQ(net.tokensBelow, 2);
+    EXPECT_EQ(net.get<plan::DeltaNetParams>().impl,
+              qn::runtime::DeltaImpl::Recurrent);
+    EXPECT_EQ(net.operands, d.operands);
+    EXPECT_EQ(net.results, d.results);
+    EXPECT_NE(d.get<plan::KernelParams>().kernel, nullptr);
+  }
+  EXPECT_EQ(loops, 3); // the linear-attention layers
+  EXPECT_EQ(kernels, std::set<std::string>{"prefill.attn_output-0"});
+  for (const plan::Dispatch &d : (*compiled)->decode().dispatches)
+    EXPECT_NE(d.kind, plan::DispatchKind::Loop);
+
   options.deltaMode = "3";
   compiled = qn::codegen::compileModel(*model, options);
   ASSERT_FALSE(!!compiled);
