@@ -18,7 +18,7 @@ using namespace mlir;
 namespace qn {
 
 void registerQNCodegenPipelines() {
-  PassPipelineRegistration<CpuPipelineOptions>(
+  registerCpuPipeline(
       "qn-cpu-codegen-pipeline",
       "qn-cpu-pipeline, then qn-form-dispatches: the model-level qn IR "
       "annotated with the compiled plan's dispatches",

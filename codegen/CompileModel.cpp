@@ -86,7 +86,8 @@ llvm::Error runFormDispatches(ModuleOp module) {
   return llvm::Error::success();
 }
 
-llvm::Error runCodegenPipeline(ModuleOp module, llvm::StringRef deltaMode) {
+llvm::Error runCodegenPipeline(ModuleOp module, llvm::StringRef deltaMode,
+                               bool fuseRepeatBroadcast) {
   MLIRContext *ctx = module.getContext();
   std::string diagnostics;
   ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
@@ -99,6 +100,7 @@ llvm::Error runCodegenPipeline(ModuleOp module, llvm::StringRef deltaMode) {
   PassManager pm(ctx);
   CpuPipelineOptions options;
   options.deltaMode = deltaMode.str();
+  options.fuseRepeatBroadcast = fuseRepeatBroadcast;
   buildCpuPipeline(pm, options);
   pm.addPass(createFormDispatchesPass());
   if (failed(pm.run(module)))
@@ -124,7 +126,8 @@ compileModel(const gguf::Qwen3NextModel &model, const CompileOptions &opts) {
   auto module = frontend::buildQwen3NextModule(ctx, model, irOptions);
   if (!module)
     return failure("building the qn IR", module.takeError());
-  if (llvm::Error err = runCodegenPipeline(**module, mode))
+  if (llvm::Error err =
+          runCodegenPipeline(**module, mode, opts.fuseRepeatBroadcast))
     return failure("the pipeline", std::move(err));
 
   loadKernelDialects(ctx);

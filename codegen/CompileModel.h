@@ -35,6 +35,8 @@ struct CompileOptions {
   frontend::KVCacheType kvType = frontend::KVCacheType::F16;
   /// qn-select-delta-path mode: "0", "1", "2" or "auto".
   std::string deltaMode = "auto";
+  /// Run qn-fuse-repeat-broadcast (off only to measure what it saves).
+  bool fuseRepeatBroadcast = true;
   /// Where compiled kernels are cached; empty: no cache.
   std::string jitCacheDir = defaultKernelCacheDir();
 };
@@ -81,8 +83,8 @@ llvm::Error runFormDispatches(mlir::ModuleOp module);
 /// Runs qn-cpu-pipeline{delta-mode} and qn-form-dispatches on `module`
 /// (the frontend's IR): the dispatch-level IR the plans are built from.
 /// Errors carry the passes' diagnostics.
-llvm::Error runCodegenPipeline(mlir::ModuleOp module,
-                               llvm::StringRef deltaMode);
+llvm::Error runCodegenPipeline(mlir::ModuleOp module, llvm::StringRef deltaMode,
+                               bool fuseRepeatBroadcast = true);
 
 /// Compiles `model` for this CPU. Errors name the step that failed (IR
 /// build, pipeline, kernel generation, plan, JIT) and its cause.

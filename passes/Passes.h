@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassOptions.h"
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,9 +27,26 @@ struct CpuPipelineOptions
       llvm::cl::desc("qn-select-delta-path mode: 0, 1, 2 or auto"),
       llvm::cl::init("auto")};
   Option<std::string> device{
-      *this, "device", llvm::cl::desc("qn-assign-backends device: cpu or cuda"),
+      *this, "device",
+      llvm::cl::desc("backend to compile for: cpu (the only one built; cuda "
+                     "is refused until the CUDA back end exists)"),
       llvm::cl::init("cpu")};
+  Option<bool> fuseRepeatBroadcast{
+      *this, "fuse-repeat-broadcast",
+      llvm::cl::desc("run qn-fuse-repeat-broadcast (off: keep the "
+                     "materialized repeats, to measure what it saves)"),
+      llvm::cl::init(true)};
 };
+
+/// Why `opts` cannot build a pipeline (a backend that is not built), or "".
+std::string checkPipelineOptions(const CpuPipelineOptions &opts);
+
+/// Registers a pipeline named `name` built by `build` from
+/// CpuPipelineOptions, refusing options checkPipelineOptions refuses.
+void registerCpuPipeline(
+    llvm::StringRef name, llvm::StringRef description,
+    std::function<void(mlir::OpPassManager &, const CpuPipelineOptions &)>
+        build);
 
 /// Adds the passes of `qn-cpu-pipeline` to `pm` (passes/Pipelines.cpp).
 void buildCpuPipeline(mlir::OpPassManager &pm, const CpuPipelineOptions &opts);

@@ -30,7 +30,8 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   delta.mode = opts.deltaMode;
   delta.target = "cpu";
   fpm.addPass(createSelectDeltaPathPass(delta));
-  fpm.addPass(createFuseRepeatBroadcastPass());
+  if (opts.fuseRepeatBroadcast)
+    fpm.addPass(createFuseRepeatBroadcastPass());
   fpm.addPass(createCanonicalizerPass());
   fpm.addPass(createCSEPass());
   AssignBackendsPassOptions place;
@@ -42,8 +43,38 @@ void buildCpuPipeline(OpPassManager &pm) {
   buildCpuPipeline(pm, CpuPipelineOptions());
 }
 
+std::string checkPipelineOptions(const CpuPipelineOptions &opts) {
+  if (opts.device == "cpu")
+    return "";
+  if (opts.device == "cuda")
+    return "device 'cuda': this qn has no CUDA back end built; compile for "
+           "cpu (plan a split with qn-assign-backends{device=cuda} or "
+           "`qn-run plan --device cuda`)";
+  return "unknown device '" + opts.device + "' (expected cpu)";
+}
+
+void registerCpuPipeline(
+    StringRef name, StringRef description,
+    std::function<void(OpPassManager &, const CpuPipelineOptions &)> build) {
+  registerPassPipeline(
+      name, description,
+      [build, name](OpPassManager &pm, StringRef text,
+                    function_ref<LogicalResult(const Twine &)> errorHandler) {
+        CpuPipelineOptions opts;
+        if (failed(opts.parseFromString(text)))
+          return failure();
+        if (std::string why = checkPipelineOptions(opts); !why.empty())
+          return errorHandler(name + ": " + why);
+        build(pm, opts);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(CpuPipelineOptions());
+      });
+}
+
 void registerQNPipelines() {
-  PassPipelineRegistration<CpuPipelineOptions>(
+  registerCpuPipeline(
       "qn-cpu-pipeline",
       "Prepares the model-level qn IR for CPU code generation: "
       "qn-select-delta-path, qn-fuse-repeat-broadcast, canonicalize, cse, "

@@ -21,7 +21,13 @@ EngineFlags::EngineFlags(cl::SubCommand &sub, cl::OptionCategory &cat)
                         "empty: no cache)"),
                cl::value_desc("dir"),
                cl::init(codegen::defaultKernelCacheDir()), cl::sub(sub),
-               cl::cat(cat)) {}
+               cl::cat(cat)),
+      fuseRepeatBroadcast(
+          "fuse-repeat-broadcast",
+          cl::desc("compiled engine: run qn-fuse-repeat-broadcast (default "
+                   "true; =false keeps delta mode 0's materialized repeats, "
+                   "to measure what the rewrite saves)"),
+          cl::init(true), cl::sub(sub), cl::cat(cat)) {}
 
 Expected<Engine> prepareEngine(const EngineFlags &flags,
                                const runtime::Model &model,
@@ -39,6 +45,7 @@ Expected<Engine> prepareEngine(const EngineFlags &flags,
                        : frontend::KVCacheType::F16;
   options.deltaMode = runtime::deltaModeName(params.deltaMode).str();
   options.jitCacheDir = flags.jitCache;
+  options.fuseRepeatBroadcast = flags.fuseRepeatBroadcast;
   auto compiled = codegen::compileModel(model.description(), options);
   if (!compiled)
     return compiled.takeError();

@@ -1,4 +1,5 @@
-//===- Engine.h - --engine compiled|direct for qn-run subcommands -*- C++ -*-===//
+//===- Engine.h - --engine compiled|direct for qn-run subcommands -*- C++
+//-*-===//
 //
 // Every subcommand that evaluates the model offers `--engine`:
 //   compiled (default)  GGUF -> qn IR -> qn-cpu-pipeline -> dispatch plans +
@@ -30,6 +31,7 @@ struct EngineFlags {
   EngineFlags(llvm::cl::SubCommand &sub, llvm::cl::OptionCategory &cat);
   llvm::cl::opt<std::string> engine;
   llvm::cl::opt<std::string> jitCache;
+  llvm::cl::opt<bool> fuseRepeatBroadcast;
 };
 
 /// What the compiled engine keeps alive while contexts run its plans.
