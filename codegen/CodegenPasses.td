@@ -56,4 +56,33 @@ def FormDispatchesPass : Pass<"qn-form-dispatches", "::mlir::ModuleOp"> {
   let dependentDialects = ["::qn::QNDialect", "::mlir::func::FuncDialect"];
 }
 
+def FuseEpiloguesPass : Pass<"qn-fuse-epilogues", "::mlir::ModuleOp"> {
+  let summary = "Fuses residual adds into the matmul dispatch before them";
+  let description = [{
+    On the dispatch level: a `qn.dispatch.elementwise` whose body is one
+    `qn.add` of its two operands, both of the result's type (no broadcast),
+    where one operand is a `qn.dispatch.matmul`'s result used by nothing
+    else, becomes that matmul with `residual(%other)`: the product is added
+    to the residual inside the matmul (runtime/kernels/Matmul.h's
+    `accumulate`), so the sum is written once, while each output tile is in
+    cache, and one dispatch and one pass over the activations disappear.
+    That is when it pays; it does not when the product has other readers
+    (it would have to be written anyway), when the add broadcasts (the
+    residual would have to be expanded), or when the other operand is
+    computed after the matmul (it could not be its operand). The fused
+    dispatch keeps the add's `qn.name`: it computes the add's value.
+
+    ```mlir
+    // before
+    %y = qn.dispatch.matmul %x, %w on cpu weights(q8_0:rows) {qn.name = "attn_out-3"} : ...
+    %h = qn.dispatch.elementwise(%r, %y) on cpu kernel "prefill.attn_residual-3"
+        {qn.name = "attn_residual-3"} : ... { ... qn.add ... }
+    // after
+    %h = qn.dispatch.matmul %x, %w residual(%r) on cpu weights(q8_0:rows)
+        {qn.name = "attn_residual-3"} : ...
+    ```
+  }];
+  let dependentDialects = ["::qn::QNDialect"];
+}
+
 #endif // QN_CODEGEN_PASSES_TD

@@ -1,8 +1,8 @@
 //===- CodegenPipelines.cpp - pipelines that end in code generation -------===//
 //
 // `qn-cpu-codegen-pipeline`: qn-cpu-pipeline (passes/Pipelines.cpp), then
-// qn-form-dispatches, so that `qn-opt` shows the plan the compiled engine
-// would run, op by op. It lives here, not in passes/, because
+// qn-form-dispatches and qn-fuse-epilogues, so that `qn-opt` shows the plan the
+// compiled engine would run, op by op. It lives here, not in passes/, because
 // qn-form-dispatches needs QNCodegen.
 //
 //===----------------------------------------------------------------------===//
@@ -25,6 +25,8 @@ void registerQNCodegenPipelines() {
       [](OpPassManager &pm, const CpuPipelineOptions &opts) {
         buildCpuPipeline(pm, opts);
         pm.addPass(createFormDispatchesPass());
+        if (opts.fuseEpilogues)
+          pm.addPass(createFuseEpiloguesPass());
       });
 }
 

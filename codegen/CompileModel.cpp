@@ -87,7 +87,7 @@ llvm::Error runFormDispatches(ModuleOp module) {
 }
 
 llvm::Error runCodegenPipeline(ModuleOp module, llvm::StringRef deltaMode,
-                               bool fuseRepeatBroadcast) {
+                               bool fuseRepeatBroadcast, bool fuseEpilogues) {
   MLIRContext *ctx = module.getContext();
   std::string diagnostics;
   ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
@@ -103,6 +103,8 @@ llvm::Error runCodegenPipeline(ModuleOp module, llvm::StringRef deltaMode,
   options.fuseRepeatBroadcast = fuseRepeatBroadcast;
   buildCpuPipeline(pm, options);
   pm.addPass(createFormDispatchesPass());
+  if (fuseEpilogues)
+    pm.addPass(createFuseEpiloguesPass());
   if (failed(pm.run(module)))
     return llvm::createStringError(
         ("qn-cpu-codegen-pipeline{delta-mode=" + deltaMode + "} failed:")
@@ -126,8 +128,8 @@ compileModel(const gguf::Qwen3NextModel &model, const CompileOptions &opts) {
   auto module = frontend::buildQwen3NextModule(ctx, model, irOptions);
   if (!module)
     return failure("building the qn IR", module.takeError());
-  if (llvm::Error err =
-          runCodegenPipeline(**module, mode, opts.fuseRepeatBroadcast))
+  if (llvm::Error err = runCodegenPipeline(
+          **module, mode, opts.fuseRepeatBroadcast, opts.fuseEpilogues))
     return failure("the pipeline", std::move(err));
 
   loadKernelDialects(ctx);

@@ -37,6 +37,8 @@ struct CompileOptions {
   std::string deltaMode = "auto";
   /// Run qn-fuse-repeat-broadcast (off only to measure what it saves).
   bool fuseRepeatBroadcast = true;
+  /// Run qn-fuse-epilogues (off only to measure the fusion).
+  bool fuseEpilogues = true;
   /// Where compiled kernels are cached; empty: no cache.
   std::string jitCacheDir = defaultKernelCacheDir();
 };
@@ -80,11 +82,13 @@ private:
 /// qn-cpu-pipeline, or written by hand at that level).
 llvm::Error runFormDispatches(mlir::ModuleOp module);
 
-/// Runs qn-cpu-pipeline{delta-mode} and qn-form-dispatches on `module`
+/// Runs qn-cpu-pipeline{delta-mode}, qn-form-dispatches and
+/// qn-fuse-epilogues on `module`
 /// (the frontend's IR): the dispatch-level IR the plans are built from.
 /// Errors carry the passes' diagnostics.
 llvm::Error runCodegenPipeline(mlir::ModuleOp module, llvm::StringRef deltaMode,
-                               bool fuseRepeatBroadcast = true);
+                               bool fuseRepeatBroadcast = true,
+                               bool fuseEpilogues = true);
 
 /// Compiles `model` for this CPU. Errors name the step that failed (IR
 /// build, pipeline, kernel generation, plan, JIT) and its cause.

@@ -295,9 +295,9 @@ struct FormDispatchesPass
     } else if (auto m = llvm::dyn_cast<MatmulOp>(op)) {
       if (failed(weightsOf(op, m.getWeight(), formats, layouts)))
         return failure();
-      replace(op,
-              DispatchMatmulOp::create(b, loc, m.getType(), m.getInput(),
-                                       m.getWeight(), on, formats, layouts));
+      replace(op, DispatchMatmulOp::create(b, loc, m.getType(), m.getInput(),
+                                           m.getWeight(), Value(), on, formats,
+                                           layouts));
     } else if (auto c = llvm::dyn_cast<Conv1dCausalOp>(op)) {
       replace(op, DispatchConv1dCausalOp::create(b, loc, op->getResultTypes(),
                                                  c.getInput(), c.getWeight(),

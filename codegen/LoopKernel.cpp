@@ -38,6 +38,7 @@
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SmallBitVector.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 
@@ -922,7 +923,200 @@ llvm::Error kernelError(func::FuncOp source, const Twine &what) {
                                  source.getSymName() + ": " + what);
 }
 
+/// Folds the index arithmetic of an emitted kernel and sums its
+/// allocations (loopKernelAllocations).
+class AllocationEvaluator {
+public:
+  explicit AllocationEvaluator(int64_t dynamicSize)
+      : dynamicSize(dynamicSize) {}
+
+  LogicalResult run(func::FuncOp kernel) {
+    for (BlockArgument arg : kernel.getArguments())
+      if (auto mt = dyn_cast<MemRefType>(arg.getType()))
+        sizes[arg] = staticOr(mt.getShape(), {});
+    return evalBlock(kernel.getBody().front(), 1);
+  }
+
+  LoopKernelAllocations result;
+  std::string error;
+
+private:
+  /// `shape` with its dynamic sizes from `dynamic` in order; with none
+  /// given, every dynamic size is `dynamicSize` (the kernel's arguments).
+  SmallVector<int64_t> staticOr(ArrayRef<int64_t> shape,
+                                ArrayRef<int64_t> dynamic) {
+    SmallVector<int64_t> r;
+    size_t k = 0;
+    for (int64_t s : shape)
+      r.push_back(!ShapedType::isDynamic(s) ? s
+                  : dynamic.empty()         ? dynamicSize
+                                            : dynamic[k++]);
+    return r;
+  }
+
+  std::optional<int64_t> get(Value v) {
+    auto it = ints.find(v);
+    if (it == ints.end())
+      return std::nullopt;
+    return it->second;
+  }
+
+  LogicalResult fail(Operation *op, const Twine &why) {
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    op->print(os, OpPrintingFlags().skipRegions());
+    error = (why + ": " + s).str();
+    return failure();
+  }
+
+  /// Index arithmetic whose operands are known; anything else is unknown.
+  void foldScalar(Operation *op) {
+    if (auto c = dyn_cast<arith::ConstantOp>(op)) {
+      if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
+        ints[c.getResult()] = i.getInt();
+      return;
+    }
+    if (op->getNumResults() != 1 || !op->getResult(0).getType().isIntOrIndex())
+      return;
+    SmallVector<int64_t> x;
+    for (Value v : op->getOperands()) {
+      std::optional<int64_t> k = get(v);
+      if (!k)
+        return;
+      x.push_back(*k);
+    }
+    std::optional<int64_t> r =
+        llvm::TypeSwitch<Operation *, std::optional<int64_t>>(op)
+            .Case([&](arith::AddIOp) { return x[0] + x[1]; })
+            .Case([&](arith::SubIOp) { return x[0] - x[1]; })
+            .Case([&](arith::MulIOp) { return x[0] * x[1]; })
+            .Case([&](arith::DivUIOp) -> std::optional<int64_t> {
+              if (x[1] == 0)
+                return std::nullopt;
+              return int64_t(uint64_t(x[0]) / uint64_t(x[1]));
+            })
+            .Case([&](arith::DivSIOp) -> std::optional<int64_t> {
+              if (x[1] == 0)
+                return std::nullopt;
+              return x[0] / x[1];
+            })
+            .Case([&](arith::RemUIOp) -> std::optional<int64_t> {
+              if (x[1] == 0)
+                return std::nullopt;
+              return int64_t(uint64_t(x[0]) % uint64_t(x[1]));
+            })
+            .Case([&](arith::MinUIOp) { return std::min(x[0], x[1]); })
+            .Case([&](arith::MaxUIOp) { return std::max(x[0], x[1]); })
+            .Case([&](arith::MinSIOp) { return std::min(x[0], x[1]); })
+            .Case([&](arith::MaxSIOp) { return std::max(x[0], x[1]); })
+            .Case([&](arith::IndexCastOp) { return x[0]; })
+            .Default([](Operation *) { return std::nullopt; });
+    if (r)
+      ints[op->getResult(0)] = *r;
+  }
+
+  LogicalResult evalBlock(Block &block, int64_t times) {
+    for (Operation &op : block) {
+      if (auto a = dyn_cast<memref::AllocOp>(op)) {
+        SmallVector<int64_t> dynamic;
+        for (Value v : a.getDynamicSizes()) {
+          std::optional<int64_t> k = get(v);
+          if (!k)
+            return fail(&op, "an allocation size that does not fold");
+          dynamic.push_back(*k);
+        }
+        MemRefType mt = a.getType();
+        SmallVector<int64_t> s = staticOr(mt.getShape(), dynamic);
+        int64_t bytes = mt.getElementTypeBitWidth() / 8;
+        for (int64_t d : s)
+          bytes *= d;
+        sizes[a.getResult()] = s;
+        bytesOf[a.getResult()] = bytes;
+        result.allocs += times;
+        result.totalBytes += bytes * times;
+        live += bytes;
+        result.peakBytes = std::max(result.peakBytes, live);
+        continue;
+      }
+      if (auto d = dyn_cast<memref::DeallocOp>(op)) {
+        live -= bytesOf.lookup(d.getMemref());
+        continue;
+      }
+      if (auto d = dyn_cast<memref::DimOp>(op)) {
+        std::optional<int64_t> k = get(d.getIndex());
+        auto it = sizes.find(d.getSource());
+        if (k && it != sizes.end() && *k >= 0 &&
+            *k < static_cast<int64_t>(it->second.size()))
+          ints[d.getResult()] = it->second[*k];
+        continue;
+      }
+      if (auto rc = dyn_cast<memref::ReinterpretCastOp>(op)) {
+        SmallVector<int64_t> s;
+        bool known = true;
+        for (OpFoldResult r : rc.getMixedSizes()) {
+          if (auto v = dyn_cast<Value>(r)) {
+            std::optional<int64_t> k = get(v);
+            known = known && k;
+            s.push_back(k ? *k : 0);
+          } else {
+            s.push_back(cast<IntegerAttr>(cast<Attribute>(r)).getInt());
+          }
+        }
+        if (known)
+          sizes[rc.getResult()] = s;
+        continue;
+      }
+      if (auto loop = dyn_cast<scf::ForOp>(op)) {
+        bool allocates = false;
+        loop.getBody()->walk([&](memref::AllocOp) { allocates = true; });
+        if (!allocates)
+          continue;
+        std::optional<int64_t> lb = get(loop.getLowerBound()),
+                               ub = get(loop.getUpperBound()),
+                               step = get(loop.getStep());
+        if (!lb || !ub || !step || *step <= 0)
+          return fail(&op, "a loop around allocations whose bounds do not "
+                           "fold");
+        int64_t trips = *ub > *lb ? (*ub - *lb + *step - 1) / *step : 0;
+        if (trips == 0)
+          continue;
+        // Every iteration allocates the same (sizes cannot depend on the
+        // induction variable, which stays unknown) and frees what it
+        // allocated: one pass over the body, counted `trips` times.
+        int64_t before = live;
+        if (failed(evalBlock(*loop.getBody(), times * trips)))
+          return failure();
+        if (live != before)
+          return fail(&op, "a loop body that does not free its allocations");
+        continue;
+      }
+      if (op.getNumRegions())
+        return fail(&op, "an op with regions");
+      foldScalar(&op);
+    }
+    return success();
+  }
+
+  int64_t dynamicSize;
+  int64_t live = 0;
+  llvm::DenseMap<Value, int64_t> ints;
+  llvm::DenseMap<Value, SmallVector<int64_t>> sizes;
+  llvm::DenseMap<Value, int64_t> bytesOf;
+};
+
 } // namespace
+
+llvm::Expected<LoopKernelAllocations>
+loopKernelAllocations(func::FuncOp kernel, int64_t dynamicSize) {
+  if (kernel.getBody().empty() || !kernel.getBody().hasOneBlock())
+    return llvm::createStringError("loop kernel @" + kernel.getSymName() +
+                                   ": the body must be one block");
+  AllocationEvaluator eval(dynamicSize);
+  if (failed(eval.run(kernel)))
+    return llvm::createStringError("loop kernel @" + kernel.getSymName() +
+                                   ": " + eval.error);
+  return eval.result;
+}
 
 llvm::Error emitLoopKernel(func::FuncOp source, ModuleOp into, StringRef name) {
   MLIRContext *ctx = source.getContext();

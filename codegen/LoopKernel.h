@@ -41,6 +41,29 @@ namespace qn::codegen {
 llvm::Error emitLoopKernel(mlir::func::FuncOp source, mlir::ModuleOp into,
                            llvm::StringRef name);
 
+/// What one call of a loop kernel allocates (its memref.alloc temporaries;
+/// the argument and result buffers are the caller's).
+struct LoopKernelAllocations {
+  /// memref.alloc executions per call (an alloc inside the chunk loop counts
+  /// once per iteration).
+  int64_t allocs = 0;
+  /// Bytes allocated over the call, each execution counted.
+  int64_t totalBytes = 0;
+  /// The most bytes allocated and not yet freed at any point of the call.
+  int64_t peakBytes = 0;
+};
+
+/// Evaluates the allocations of `kernel`, a function emitLoopKernel emitted
+/// (before lowering), for arguments whose dynamic dimensions all equal
+/// `dynamicSize` (the token count T: the only dynamic dimension a plan's
+/// values have). The index arithmetic that sizes buffers and bounds the
+/// loops around allocations is folded on those sizes; loops without
+/// allocations inside are not entered. An allocation whose size cannot be
+/// folded (it would depend on data or on an induction variable) is an
+/// error.
+llvm::Expected<LoopKernelAllocations>
+loopKernelAllocations(mlir::func::FuncOp kernel, int64_t dynamicSize);
+
 } // namespace qn::codegen
 
 #endif // QN_CODEGEN_LOOPKERNEL_H

@@ -805,6 +805,9 @@ llvm::Error PlanBuilder::visitDispatch(Operation *op) {
       return err;
     if (llvm::Error err = add(weight(op, m.getWeight(), m.getLayouts()[0])))
       return err;
+    if (Value r = m.getResidual())
+      if (llvm::Error err = add(contiguous(op, r)))
+        return err;
     return done(
         finish(DispatchKind::Matmul, m.getBackend(), op->getOperands()));
   }

@@ -76,6 +76,10 @@ void printValue(llvm::raw_ostream &os, int32_t id, const plan::Value &v) {
 
 void printAttributes(llvm::raw_ostream &os, const plan::Dispatch &d) {
   switch (d.kind) {
+  case plan::DispatchKind::Matmul:
+    if (d.operands.size() == 3)
+      os << " residual=%" << d.operands[2];
+    break;
   case plan::DispatchKind::RmsNorm:
   case plan::DispatchKind::L2Norm:
     os << llvm::format(" eps=%g", d.get<plan::NormParams>().epsilon);

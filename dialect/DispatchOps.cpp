@@ -138,6 +138,10 @@ LogicalResult DispatchEmbedOp::verify() {
 }
 
 LogicalResult DispatchMatmulOp::verify() {
+  if (Value r = getResidual(); r && r.getType() != getResult().getType())
+    return emitOpError("residual of type ")
+           << r.getType() << " is not the result's type "
+           << getResult().getType();
   return verifyWeights(*this, getWeightOperands(), getFormats(), getLayouts());
 }
 

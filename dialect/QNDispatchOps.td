@@ -117,21 +117,29 @@ def QN_DispatchL2NormOp : QN_DispatchOp<"l2_norm"> {
 }
 
 def QN_DispatchMatmulOp : QN_DispatchOp<"matmul"> {
-  let summary = "activations times a stored weight";
+  let summary = "activations times a stored weight, plus a fused residual";
   let description = [{
     `result[..., o] = sum_i weight[o][i] * input[..., i]` (`qn.matmul`); the
-    weight is a GGUF tensor in the format and layout given.
+    weight is a GGUF tensor in the format and layout given. With
+    `residual(%r)` (an epilogue `qn-fuse-epilogues` fused in) the product is
+    added to `%r`, which has the result's type: the residual add after an
+    output projection, done while each output tile is in cache.
 
     ```mlir
     %y = qn.dispatch.matmul %x, %w on cpu weights(q4_k:rows)
         : (tensor<?x256xf32>, !qn.qweight<q4_k, 512x256>) -> tensor<?x512xf32>
+    %h = qn.dispatch.matmul %x, %w residual(%r) on cpu weights(q4_k:rows)
+        : (tensor<?x256xf32>, !qn.qweight<q4_k, 512x256>, tensor<?x512xf32>)
+        -> tensor<?x512xf32>
     ```
   }];
   let arguments = (ins QN_FloatTensor:$input, QN_Weight:$weight,
+                       Optional<QN_FloatTensor>:$residual,
                        QN_Backend:$backend, QN_WeightFormats:$formats,
                        QN_WeightLayouts:$layouts);
   let results = (outs QN_FloatTensor:$result);
-  let assemblyFormat = "$input `,` $weight `on` $backend "
+  let assemblyFormat = "$input `,` $weight (`residual` `(` $residual^ `)`)? "
+                       "`on` $backend "
                        "custom<Weights>($formats, $layouts) attr-dict `:` "
                        "functional-type(operands, results)";
   let extraClassDeclaration = commonDeclaration;

@@ -36,6 +36,12 @@ struct CpuPipelineOptions
       llvm::cl::desc("run qn-fuse-repeat-broadcast (off: keep the "
                      "materialized repeats, to measure what it saves)"),
       llvm::cl::init(true)};
+  Option<bool> fuseEpilogues{
+      *this, "fuse-epilogues",
+      llvm::cl::desc("qn-cpu-codegen-pipeline: run qn-fuse-epilogues (off: "
+                     "every residual add its own dispatch, to measure the "
+                     "fusion)"),
+      llvm::cl::init(true)};
 };
 
 /// Why `opts` cannot build a pipeline (a backend that is not built), or "".

@@ -33,20 +33,22 @@ struct WeightView {
   size_t rowBytes = 0;
 };
 
-/// y[t][r] = sum_c W[r][c] * x[t][c] for t < nTokens, r < rows.
+/// y[t][r] = sum_c W[r][c] * x[t][c] for t < nTokens, r < rows; with
+/// `accumulate`, y[t][r] += that sum (a residual add fused into the
+/// product: the sum lands on y while its tile is in cache).
 /// x is F32 [nTokens x cols] row-major, y is F32 [nTokens x rows] row-major;
 /// x and y do not overlap. `pool` may be null (run on the calling thread).
 /// Precondition: gguf::canDequantize(w.type) and cols a whole number of
 /// blocks (the model loader checks this once).
 void matmul(const WeightView &w, const float *x, int64_t nTokens, float *y,
-            ThreadPool *pool);
+            ThreadPool *pool, bool accumulate = false);
 
 /// The reference: dequantizes one weight row at a time with
 /// gguf::dequantizeRowUnchecked and accumulates the dot products in F32
 /// (double accumulation would hide nothing the tests need). Single-threaded,
 /// no allocation beyond one row buffer. Same contract as `matmul`.
 void matmulReference(const WeightView &w, const float *x, int64_t nTokens,
-                     float *y, ThreadPool *pool);
+                     float *y, ThreadPool *pool, bool accumulate = false);
 
 } // namespace qn::runtime
 

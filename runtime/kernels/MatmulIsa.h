@@ -47,7 +47,8 @@ MatmulActivations getMatmulActivations();
 /// `matmul` with an explicit variant; `isa` must be supported.
 void matmulWithIsa(MatmulIsa isa, const WeightView &w, const float *x,
                    int64_t nTokens, float *y, ThreadPool *pool,
-                   MatmulActivations act = MatmulActivations::F32);
+                   MatmulActivations act = MatmulActivations::F32,
+                   bool accumulate = false);
 
 namespace detail {
 /// A per-thread scratch buffer of at least `bytes` bytes, 64-byte aligned,
@@ -57,11 +58,13 @@ namespace detail {
 void *threadScratch(size_t bytes);
 
 void matmulGeneric(const WeightView &w, const float *x, int64_t nTokens,
-                   float *y, ThreadPool *pool, MatmulActivations act);
+                   float *y, ThreadPool *pool, MatmulActivations act,
+                   bool accumulate);
 void matmulAvx2(const WeightView &w, const float *x, int64_t nTokens, float *y,
-                ThreadPool *pool, MatmulActivations act);
+                ThreadPool *pool, MatmulActivations act, bool accumulate);
 void matmulAvx512(const WeightView &w, const float *x, int64_t nTokens,
-                  float *y, ThreadPool *pool, MatmulActivations act);
+                  float *y, ThreadPool *pool, MatmulActivations act,
+                  bool accumulate);
 } // namespace detail
 
 } // namespace qn::runtime

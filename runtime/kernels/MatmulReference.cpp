@@ -17,7 +17,7 @@
 namespace qn::runtime {
 
 void matmulReference(const WeightView &w, const float *x, int64_t nTokens,
-                     float *y, ThreadPool * /*pool*/) {
+                     float *y, ThreadPool * /*pool*/, bool accumulate) {
   std::vector<float> row(static_cast<size_t>(w.cols));
   for (int64_t r = 0; r < w.rows; ++r) {
     const uint8_t *src = w.data + static_cast<size_t>(r) * w.rowBytes;
@@ -30,7 +30,7 @@ void matmulReference(const WeightView &w, const float *x, int64_t nTokens,
       float acc = 0.0f;
       for (int64_t c = 0; c < w.cols; ++c)
         acc += row[c] * xt[c];
-      y[t * w.rows + r] = acc;
+      y[t * w.rows + r] = accumulate ? y[t * w.rows + r] + acc : acc;
     }
   }
 }

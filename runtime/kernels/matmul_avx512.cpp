@@ -96,9 +96,9 @@ static void tileKernel(const float *W, int64_t ws, const float *X, int64_t xs,
 
 void qn::runtime::detail::matmulAvx512(const WeightView &w, const float *x,
                                        int64_t nTokens, float *y,
-                                       ThreadPool *pool,
-                                       MatmulActivations act) {
-  kernels_avx512::matmulImpl(w, x, nTokens, y, pool, act);
+                                       ThreadPool *pool, MatmulActivations act,
+                                       bool accumulate) {
+  kernels_avx512::matmulImpl(w, x, nTokens, y, pool, act, accumulate);
 }
 
 #pragma GCC pop_options

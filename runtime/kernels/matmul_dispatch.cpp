@@ -107,19 +107,20 @@ MatmulActivations qn::runtime::getMatmulActivations() {
 
 void qn::runtime::matmulWithIsa(MatmulIsa isa, const WeightView &w,
                                 const float *x, int64_t nTokens, float *y,
-                                ThreadPool *pool, MatmulActivations act) {
+                                ThreadPool *pool, MatmulActivations act,
+                                bool accumulate) {
   switch (isa) {
   case MatmulIsa::Generic:
-    return detail::matmulGeneric(w, x, nTokens, y, pool, act);
+    return detail::matmulGeneric(w, x, nTokens, y, pool, act, accumulate);
   case MatmulIsa::Avx2:
-    return detail::matmulAvx2(w, x, nTokens, y, pool, act);
+    return detail::matmulAvx2(w, x, nTokens, y, pool, act, accumulate);
   case MatmulIsa::Avx512:
-    return detail::matmulAvx512(w, x, nTokens, y, pool, act);
+    return detail::matmulAvx512(w, x, nTokens, y, pool, act, accumulate);
   }
 }
 
 void qn::runtime::matmul(const WeightView &w, const float *x, int64_t nTokens,
-                         float *y, ThreadPool *pool) {
+                         float *y, ThreadPool *pool, bool accumulate) {
   // The loader validates shapes once; this guards the kernels (which index
   // blocks blindly) against a view that slipped through, at the cost of two
   // table lookups per call.
@@ -131,5 +132,5 @@ void qn::runtime::matmul(const WeightView &w, const float *x, int64_t nTokens,
         static_cast<uint32_t>(w.type), gguf::getTypeName(w.type), w.cols,
         w.rowBytes)));
   matmulWithIsa(getDefaultMatmulIsa(), w, x, nTokens, y, pool,
-                getMatmulActivations());
+                getMatmulActivations(), accumulate);
 }

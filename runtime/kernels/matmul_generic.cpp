@@ -25,7 +25,7 @@ constexpr int FusedMaxTokens = 4;
 static FusedRowFn fusedRowFor(gguf::GGMLType, int64_t) { return nullptr; }
 // 8-bit activations are a SIMD-only path; the generic variant stays F32.
 static bool matmulQ8Activations(const WeightView &, const float *, int64_t,
-                                float *, ThreadPool *) {
+                                float *, ThreadPool *, bool) {
   return false;
 }
 
@@ -62,7 +62,7 @@ static void tileKernel(const float *W, int64_t ws, const float *X, int64_t xs,
 
 void qn::runtime::detail::matmulGeneric(const WeightView &w, const float *x,
                                         int64_t nTokens, float *y,
-                                        ThreadPool *pool,
-                                        MatmulActivations act) {
-  kernels_generic::matmulImpl(w, x, nTokens, y, pool, act);
+                                        ThreadPool *pool, MatmulActivations act,
+                                        bool accumulate) {
+  kernels_generic::matmulImpl(w, x, nTokens, y, pool, act, accumulate);
 }

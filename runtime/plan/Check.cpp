@@ -278,7 +278,9 @@ llvm::Error DispatchChecker::l2Norm() {
 }
 
 llvm::Error DispatchChecker::matmul() {
-  if (llvm::Error err = arity(2, 1))
+  // A third operand is the fused residual: r + x W^T.
+  const bool residual = d.operands.size() == 3;
+  if (llvm::Error err = arity(residual ? 3 : 2, 1))
     return err;
   const int32_t x = d.operands[0], w = d.operands[1];
   if (llvm::Error err = activation(x, "the input"))
@@ -293,6 +295,12 @@ llvm::Error DispatchChecker::matmul() {
   out.back() = ws[0];
   if (llvm::Error err = output())
     return err;
+  if (residual) {
+    if (llvm::Error err = activation(d.operands[2], "the residual"))
+      return err;
+    if (llvm::Error err = shapeIs(d.operands[2], "the residual", out))
+      return err;
+  }
   return shapeIs(d.results[0], "the result", out);
 }
 

@@ -196,7 +196,12 @@ void runDispatch(Bindings &b, size_t index, llvm::ArrayRef<SeqGroup> groups,
   case DispatchKind::Matmul: {
     const int32_t x = d.operands[0];
     const WeightView &w = b.values[d.operands[1]].matrix;
-    matmul(w, b.f32(x), b.elements(x) / w.cols, b.f32(d.results[0]), pool);
+    float *y = b.f32(d.results[0]);
+    const bool residual = d.operands.size() == 3;
+    if (residual) // the fused residual add: y = r, then y += x W^T
+      std::memcpy(y, b.f32(d.operands[2]),
+                  sizeof(float) * b.elements(d.results[0]));
+    matmul(w, b.f32(x), b.elements(x) / w.cols, y, pool, residual);
     return;
   }
   case DispatchKind::Conv1dCausal: {

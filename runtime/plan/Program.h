@@ -125,7 +125,8 @@ enum class DispatchKind : uint8_t {
   RmsNorm,
   /// qn.l2_norm (operands: x; NormParams), over the last dimension.
   L2Norm,
-  /// qn.matmul (operands: x [N x K], weight [M x K]) -> [N x M].
+  /// qn.matmul (operands: x [N x K], weight [M x K] and, with a fused
+  /// residual add, r [N x M]) -> [N x M] (x W^T, or r + x W^T).
   Matmul,
   /// qn.conv1d_causal (operands: x, kernel, state; results: y, state).
   Conv1dCausal,

@@ -109,3 +109,14 @@ func.func @chain_yield(%a: tensor<?x2xf32>) -> tensor<?x2xf32> {
   }
   return %r : tensor<?x2xf32>
 }
+
+// -----
+
+// Tests that a fused residual has the result's type.
+func.func @residual_type(%x: tensor<?x256xf32>, %w: tensor<32x256xf32>,
+                         %r: tensor<?x16xf32>) {
+  // expected-error@+1 {{residual of type 'tensor<?x16xf32>' is not the result's type 'tensor<?x32xf32>'}}
+  %y = qn.dispatch.matmul %x, %w residual(%r) on cpu weights(f32:rows)
+      : (tensor<?x256xf32>, tensor<32x256xf32>, tensor<?x16xf32>) -> tensor<?x32xf32>
+  return
+}

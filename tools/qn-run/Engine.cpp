@@ -27,6 +27,12 @@ EngineFlags::EngineFlags(cl::SubCommand &sub, cl::OptionCategory &cat)
           cl::desc("compiled engine: run qn-fuse-repeat-broadcast (default "
                    "true; =false keeps delta mode 0's materialized repeats, "
                    "to measure what the rewrite saves)"),
+          cl::init(true), cl::sub(sub), cl::cat(cat)),
+      fuseEpilogues(
+          "fuse-epilogues",
+          cl::desc("compiled engine: fuse residual adds into the matmul "
+                   "before them (qn-fuse-epilogues; default true, =false to "
+                   "measure the fusion)"),
           cl::init(true), cl::sub(sub), cl::cat(cat)) {}
 
 Expected<Engine> prepareEngine(const EngineFlags &flags,
@@ -46,6 +52,7 @@ Expected<Engine> prepareEngine(const EngineFlags &flags,
   options.deltaMode = runtime::deltaModeName(params.deltaMode).str();
   options.jitCacheDir = flags.jitCache;
   options.fuseRepeatBroadcast = flags.fuseRepeatBroadcast;
+  options.fuseEpilogues = flags.fuseEpilogues;
   auto compiled = codegen::compileModel(model.description(), options);
   if (!compiled)
     return compiled.takeError();

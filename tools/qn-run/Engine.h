@@ -32,6 +32,7 @@ struct EngineFlags {
   llvm::cl::opt<std::string> engine;
   llvm::cl::opt<std::string> jitCache;
   llvm::cl::opt<bool> fuseRepeatBroadcast;
+  llvm::cl::opt<bool> fuseEpilogues;
 };
 
 /// What the compiled engine keeps alive while contexts run its plans.

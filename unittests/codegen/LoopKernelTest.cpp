@@ -431,4 +431,118 @@ TEST_F(LoopKernelTest, UnsupportedOpIsAnErrorNamingIt) {
   EXPECT_NE(msg.find("@delta"), std::string::npos) << msg;
 }
 
+/// Emits @delta of `m` (no JIT) and evaluates its allocations at `T`.
+qn::codegen::LoopKernelAllocations allocationsAt(ModuleOp m, MLIRContext &ctx,
+                                                 int64_t T) {
+  OwningOpRef<ModuleOp> kernels = ModuleOp::create(UnknownLoc::get(&ctx));
+  auto f = m.lookupSymbol<func::FuncOp>("delta");
+  if (llvm::Error err = qn::codegen::emitLoopKernel(f, *kernels, "k")) {
+    ADD_FAILURE() << llvm::toString(std::move(err));
+    return {};
+  }
+  auto a = qn::codegen::loopKernelAllocations(
+      kernels->lookupSymbol<func::FuncOp>("k"), T);
+  if (!a) {
+    ADD_FAILURE() << llvm::toString(a.takeError());
+    return {};
+  }
+  return *a;
+}
+
+TEST_F(LoopKernelTest, AllocationsOfASmallKernel) {
+  // By hand: %cs is a T x 4 buffer for the whole call (16 T bytes); %e has
+  // one reader that reads each element once (the neg), so it is evaluated
+  // inside the neg's loop (no buffer); %n is returned, so it gets a buffer
+  // (16 T) that is copied into the caller's result. The loop-carried %s is
+  // an argument, so the loop carries a copy (2 x 4, 32 bytes); each of the
+  // 3 iterations allocates its cumsum (32 bytes), freed at the iteration's
+  // end.
+  OwningOpRef<ModuleOp> m = parseSourceString<ModuleOp>(
+      "func.func @delta(%x: tensor<?x4xf32>, %s: tensor<2x4xf32>)\n"
+      "    -> (tensor<?x4xf32>, tensor<2x4xf32>) {\n"
+      "  %c0 = arith.constant 0 : index\n"
+      "  %c1 = arith.constant 1 : index\n"
+      "  %c3 = arith.constant 3 : index\n"
+      "  %cs = qn.cumsum %x along 0 : tensor<?x4xf32>\n"
+      "  %e = qn.exp %cs : tensor<?x4xf32>\n"
+      "  %n = qn.neg %e : tensor<?x4xf32>\n"
+      "  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%a = %s)\n"
+      "      -> (tensor<2x4xf32>) {\n"
+      "    %p = qn.cumsum %a along 1 : tensor<2x4xf32>\n"
+      "    scf.yield %p : tensor<2x4xf32>\n"
+      "  }\n"
+      "  return %n, %r : tensor<?x4xf32>, tensor<2x4xf32>\n}\n",
+      &ctx);
+  ASSERT_TRUE(m);
+  for (int64_t T : {1, 10, 1000}) {
+    qn::codegen::LoopKernelAllocations a = allocationsAt(*m, ctx, T);
+    EXPECT_EQ(a.allocs, 2 + 1 + 3) << "T=" << T;
+    EXPECT_EQ(a.totalBytes, 32 * T + 32 + 3 * 32) << "T=" << T;
+    EXPECT_EQ(a.peakBytes, 32 * T + 32 + 32) << "T=" << T;
+  }
+}
+
+/// A repeat with two readers: materialized without qn-fuse-repeat-broadcast,
+/// gone with it.
+const char *kTwoReaderRepeat =
+    "func.func @delta(%x: tensor<?x1xf32>, %y: tensor<?x64xf32>)\n"
+    "    -> (tensor<?x64xf32>, tensor<?x64xf32>) {\n"
+    "  %r = qn.repeat %x, [1, 64] : tensor<?x1xf32>\n"
+    "  %a = qn.sub %y, %r : tensor<?x64xf32>, tensor<?x64xf32>\n"
+    "  %b = qn.mul %r, %y : tensor<?x64xf32>, tensor<?x64xf32>\n"
+    "  return %a, %b : tensor<?x64xf32>, tensor<?x64xf32>\n}\n";
+
+TEST_F(LoopKernelTest, RepeatRewriteAllocatesLess) {
+  // By hand: the two returned values get a T x 64 buffer each (256 T bytes
+  // each) either way; without the rewrite the repeat has two readers, so it
+  // is materialized too (another 256 T); with it, sub and mul broadcast %x
+  // and the repeat is gone.
+  auto build = [&](bool fuse) {
+    OwningOpRef<ModuleOp> m =
+        parseSourceString<ModuleOp>(kTwoReaderRepeat, &ctx);
+    PassManager pm(&ctx);
+    if (fuse)
+      pm.addNestedPass<func::FuncOp>(qn::createFuseRepeatBroadcastPass());
+    if (!m || failed(pm.run(*m)))
+      return OwningOpRef<ModuleOp>();
+    return m;
+  };
+  auto fused = build(true), unfused = build(false);
+  ASSERT_TRUE(fused && unfused);
+  for (int64_t T : {1, 7, 512}) {
+    qn::codegen::LoopKernelAllocations f = allocationsAt(*fused, ctx, T),
+                                       u = allocationsAt(*unfused, ctx, T);
+    EXPECT_EQ(f.allocs, 2) << "T=" << T;
+    EXPECT_EQ(f.totalBytes, 2 * 256 * T) << "T=" << T;
+    EXPECT_EQ(u.allocs, 3) << "T=" << T;
+    EXPECT_EQ(u.totalBytes, 3 * 256 * T) << "T=" << T;
+    EXPECT_EQ(u.peakBytes, 3 * 256 * T) << "T=" << T;
+    EXPECT_GT(u.totalBytes, f.totalBytes) << "T=" << T;
+  }
+}
+
+// The chunked delta rule: the repeats that qn-fuse-repeat-broadcast removes
+// (G[i], G[j] over the chunk, G_last over the chunk) each have one reader
+// that reads every element once, so the loop kernel already evaluates them
+// inside that reader's loop: the rewrite saves no buffer here (see
+// docs/delta-path.md, "Delta mode 0 compiled: speed and bytes"). Should the
+// kernel's fusion change, this is where the difference shows.
+TEST_F(LoopKernelTest, RepeatRewriteSavesNoBufferInTheChunkedForm) {
+  auto fused = chunkedModule(ctx, -1, kGrouped, Expand::Builder, true);
+  auto unfused = chunkedModule(ctx, -1, kGrouped, Expand::Builder, false);
+  ASSERT_TRUE(fused && unfused);
+  int64_t repeats = 0;
+  unfused->walk([&](qn::RepeatOp) { ++repeats; });
+  fused->walk([&](qn::RepeatOp) { --repeats; });
+  EXPECT_GT(repeats, 0) << "the rewrite removed no repeat";
+  for (int64_t T : {2, 64, 130}) {
+    qn::codegen::LoopKernelAllocations f = allocationsAt(*fused, ctx, T),
+                                       u = allocationsAt(*unfused, ctx, T);
+    EXPECT_GT(f.totalBytes, 0) << "T=" << T;
+    EXPECT_EQ(u.allocs, f.allocs) << "T=" << T;
+    EXPECT_EQ(u.totalBytes, f.totalBytes) << "T=" << T;
+    EXPECT_EQ(u.peakBytes, f.peakBytes) << "T=" << T;
+  }
+}
+
 } // namespace

@@ -121,6 +121,52 @@ TEST_F(ExecutorOpsTest, EmbedNormViewCopyMatmul) {
             static_cast<size_t>(T * V));
 }
 
+// A matmul with a fused residual (qn-fuse-epilogues): r + x W^T in one
+// dispatch, against the plain product plus r; a residual of the wrong
+// shape is refused at bind time.
+TEST_F(ExecutorOpsTest, MatmulWithResidualAddsTheProduct) {
+  const int64_t D = hp().nEmbd, V = hp().nVocab;
+  ProgramBuilder pb;
+  int32_t tok = pb.tokens();
+  int32_t emb = pb.weight("token_embd.weight", {V, D});
+  int32_t x = pb.op(DispatchKind::Embed, "inp_embd", {emb, tok}, {kTokens, D});
+  int32_t win = pb.weight("blk.0.ssm_in.weight", {384, D});
+  int32_t p = pb.op(DispatchKind::Matmul, "qkvz-0", {x, win}, {kTokens, 384});
+  int32_t c = pb.op(DispatchKind::Copy, "v-0",
+                    {pb.view("v.view", p, {kTokens, 128}, 128, {384, 1})},
+                    {kTokens, 128});
+  int32_t wo = pb.weight("blk.0.ssm_out.weight", {D, 128});
+  int32_t h =
+      pb.op(DispatchKind::Matmul, "ssm_output-0", {c, wo, x}, {kTokens, D});
+  int32_t ow = pb.weight("output.weight", {V, D});
+  pb.program().logits =
+      pb.op(DispatchKind::Matmul, "result_output", {h, ow}, {kTokens, V});
+  auto e = create(pb.program());
+  ASSERT_TRUE(e);
+
+  const std::vector<int32_t> tokens = {5, 900, 17, 3, 256, 77, 1};
+  std::vector<float> got = run(*e, tokens, {0, 6});
+  const int64_t T = static_cast<int64_t>(tokens.size());
+  std::vector<float> xr = embedRows(tokens);
+  std::vector<float> pr = matmulRef(model->layers()[0].ssmIn, xr, T);
+  std::vector<float> cr(static_cast<size_t>(T * 128));
+  for (int64_t t = 0; t < T; ++t)
+    std::copy_n(pr.data() + t * 384 + 128, 128, cr.data() + t * 128);
+  std::vector<float> hr = matmulRef(model->layers()[0].ssmOut, cr, T);
+  for (size_t i = 0; i < hr.size(); ++i)
+    hr[i] += xr[i];
+  std::vector<float> lr = matmulRef(model->output(), hr, T);
+  ASSERT_EQ(got.size(), static_cast<size_t>(2 * V));
+  // The sum is formed in another order (r first): a few ulp of O(1) values.
+  EXPECT_LT(maxAbsDiff(got.data(), lr.data(), V), 1e-4);
+  EXPECT_LT(maxAbsDiff(got.data() + V, lr.data() + 6 * V, V), 1e-4);
+
+  // A residual that is not the result's shape.
+  pb.program().dispatches[3].operands[2] = c;
+  EXPECT_NE(createError(pb.program()).find("the residual"), std::string::npos)
+      << createError(pb.program());
+}
+
 TEST_F(ExecutorOpsTest, OutputRowsGatherActivationRows) {
   const int64_t D = hp().nEmbd, V = hp().nVocab;
   ProgramBuilder pb;

@@ -294,6 +294,56 @@ TEST(Matmul, Q8ActivationsWithinRoundingBound) {
   }
 }
 
+// With `accumulate` the product is added to what y holds (the fused
+// residual add): every format, variant, decode and prefill token count, F32
+// and 8-bit activations, against y0 + the reference product.
+TEST(Matmul, AccumulateAddsTheProductToY) {
+  std::mt19937 rng(4321);
+  ThreadPool pool(2);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  for (const FormatCase &fc : formats())
+    for (MatmulIsa isa : supportedIsas())
+      for (MatmulActivations act :
+           {MatmulActivations::F32, MatmulActivations::Q8})
+        for (int64_t nTokens : {1, 2, 4, 7, 65}) {
+          const int64_t rows = 13, cols = columnCounts(fc.type).back();
+          std::vector<uint8_t> bytes = randomWeights(fc, rows, cols, rng);
+          WeightView w;
+          w.type = fc.type;
+          w.data = bytes.data();
+          w.rows = rows;
+          w.cols = cols;
+          w.rowBytes = qn::gguf::rowBytes(fc.type, cols);
+          std::vector<float> x(nTokens * cols), y0(nTokens * rows);
+          for (float &v : x)
+            v = unit(rng);
+          for (float &v : y0)
+            v = 4.0f * unit(rng) + 0.5f;
+          std::vector<float> plain(nTokens * rows), got = y0, ref = y0;
+          matmulWithIsa(isa, w, x.data(), nTokens, plain.data(), &pool, act);
+          matmulWithIsa(isa, w, x.data(), nTokens, got.data(), &pool, act,
+                        /*accumulate=*/true);
+          matmulReference(w, x.data(), nTokens, ref.data(), nullptr,
+                          /*accumulate=*/true);
+          std::vector<double> mags = magnitudes(w, x.data(), nTokens);
+          for (int64_t i = 0; i < nTokens * rows; ++i) {
+            // The same product as without accumulate, plus y0 (one
+            // rounding), and the reference within its usual bound.
+            ASSERT_NEAR(got[i], y0[i] + plain[i],
+                        1e-6 * (std::abs(y0[i]) + mags[i]) + 1e-30)
+                << getMatmulIsaName(isa).str() << " "
+                << qn::gguf::getTypeName(fc.type).str() << " tokens " << nTokens
+                << " output " << i;
+            if (act == MatmulActivations::F32)
+              ASSERT_NEAR(got[i], ref[i],
+                          2e-6 * mags[i] + 1e-6 * std::abs(y0[i]) + 1e-30)
+                  << getMatmulIsaName(isa).str() << " "
+                  << qn::gguf::getTypeName(fc.type).str() << " tokens "
+                  << nTokens << " output " << i;
+          }
+        }
+}
+
 TEST(Matmul, Q8ActivationsAreSelectable) {
   MatmulActivations before = getMatmulActivations();
   setMatmulActivations(MatmulActivations::Q8);
