@@ -70,34 +70,35 @@ llvm::Expected<runtime::plan::Program> buildEntry(ModuleOp module,
 
 } // namespace
 
-llvm::Error runFormDispatches(ModuleOp module) {
-  MLIRContext *ctx = module.getContext();
+namespace {
+
+/// Runs `pm` on `module`; a failure carries the error diagnostics (remarks,
+/// such as qn-assign-backends' split count, are not failures) after `what`.
+llvm::Error runPasses(PassManager &pm, ModuleOp module,
+                      const llvm::Twine &what) {
   std::string diagnostics;
-  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
     if (diag.getSeverity() == DiagnosticSeverity::Error)
       diagnostics +=
           llvm::formatv("\n{0}: {1}", diag.getLocation(), diag.str());
     return success();
   });
-  PassManager pm(ctx);
-  pm.addPass(createFormDispatchesPass());
   if (failed(pm.run(module)))
-    return llvm::createStringError("qn-form-dispatches failed:" + diagnostics);
+    return llvm::createStringError(what + " failed:" + diagnostics);
   return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Error runFormDispatches(ModuleOp module) {
+  PassManager pm(module.getContext());
+  pm.addPass(createFormDispatchesPass());
+  return runPasses(pm, module, "qn-form-dispatches");
 }
 
 llvm::Error runCodegenPipeline(ModuleOp module, llvm::StringRef deltaMode,
                                bool fuseRepeatBroadcast, bool fuseEpilogues) {
-  MLIRContext *ctx = module.getContext();
-  std::string diagnostics;
-  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
-    // Remarks (qn-assign-backends' split count) are not failures.
-    if (diag.getSeverity() == DiagnosticSeverity::Error)
-      diagnostics +=
-          llvm::formatv("\n{0}: {1}", diag.getLocation(), diag.str());
-    return success();
-  });
-  PassManager pm(ctx);
+  PassManager pm(module.getContext());
   CpuPipelineOptions options;
   options.deltaMode = deltaMode.str();
   options.fuseRepeatBroadcast = fuseRepeatBroadcast;
@@ -105,12 +106,8 @@ llvm::Error runCodegenPipeline(ModuleOp module, llvm::StringRef deltaMode,
   pm.addPass(createFormDispatchesPass());
   if (fuseEpilogues)
     pm.addPass(createFuseEpiloguesPass());
-  if (failed(pm.run(module)))
-    return llvm::createStringError(
-        ("qn-cpu-codegen-pipeline{delta-mode=" + deltaMode + "} failed:")
-            .str() +
-        diagnostics);
-  return llvm::Error::success();
+  return runPasses(pm, module,
+                   "qn-cpu-codegen-pipeline{delta-mode=" + deltaMode + "}");
 }
 
 llvm::Expected<std::unique_ptr<CompiledModel>>

@@ -221,22 +221,36 @@ LogicalResult DispatchTransferOp::verify() {
   return success();
 }
 
-LogicalResult DispatchElementwiseOp::verify() {
-  Block &body = getBody().front();
-  if (body.getNumArguments() != getInputs().size())
-    return emitOpError("the body takes ")
-           << body.getNumArguments() << " arguments for " << getInputs().size()
+namespace {
+
+/// A region dispatch's body: one argument per input of the input's type,
+/// ending in a qn.dispatch.yield of values of `resultTypes`.
+LogicalResult verifyBody(Operation *op, Block &body, ValueRange inputs,
+                         TypeRange resultTypes, StringRef yieldRule) {
+  if (body.getNumArguments() != inputs.size())
+    return op->emitOpError("the body takes ")
+           << body.getNumArguments() << " arguments for " << inputs.size()
            << " inputs";
-  for (auto [arg, in] : llvm::zip(body.getArguments(), getInputs()))
+  for (auto [arg, in] : llvm::zip(body.getArguments(), inputs))
     if (arg.getType() != in.getType())
-      return emitOpError("body argument #")
+      return op->emitOpError("body argument #")
              << arg.getArgNumber() << " has type " << arg.getType()
              << " but the input has " << in.getType();
   auto yield = body.empty() ? DispatchYieldOp()
                             : llvm::dyn_cast<DispatchYieldOp>(body.back());
-  if (!yield || yield.getValues().size() != 1 ||
-      yield.getValues()[0].getType() != getResult().getType())
-    return emitOpError("the body must yield one value of the result's type");
+  if (!yield || yield.getValues().getTypes() != resultTypes)
+    return op->emitOpError(yieldRule);
+  return success();
+}
+
+} // namespace
+
+LogicalResult DispatchElementwiseOp::verify() {
+  Block &body = getBody().front();
+  Type result = getResult().getType();
+  if (failed(verifyBody(*this, body, getInputs(), TypeRange(result),
+                        "the body must yield one value of the result's type")))
+    return failure();
   for (Operation &op : body.without_terminator())
     if (!llvm::isa<ScalarElementwiseOpInterface>(op))
       return op.emitOpError("is not elementwise: it cannot be part of a "
@@ -247,21 +261,11 @@ LogicalResult DispatchElementwiseOp::verify() {
 }
 
 LogicalResult DispatchLoopOp::verify() {
-  Block &body = getBody().front();
-  if (body.getNumArguments() != getInputs().size())
-    return emitOpError("the body takes ")
-           << body.getNumArguments() << " arguments for " << getInputs().size()
-           << " inputs";
-  for (auto [arg, in] : llvm::zip(body.getArguments(), getInputs()))
-    if (arg.getType() != in.getType())
-      return emitOpError("body argument #")
-             << arg.getArgNumber() << " has type " << arg.getType()
-             << " but the input has " << in.getType();
-  auto yield = body.empty() ? DispatchYieldOp()
-                            : llvm::dyn_cast<DispatchYieldOp>(body.back());
-  if (!yield || yield.getValues().getTypes() != getResultTypes())
-    return emitOpError("the body must yield one value per result, of the "
-                       "results' types");
+  if (failed(verifyBody(*this, getBody().front(), getInputs(),
+                        getResultTypes(),
+                        "the body must yield one value per result, of the "
+                        "results' types")))
+    return failure();
   if (getKernel().empty())
     return emitOpError("attribute 'kernel' must name the generated kernel");
   if (getResults().empty())

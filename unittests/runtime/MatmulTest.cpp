@@ -122,6 +122,18 @@ std::vector<double> magnitudes(const WeightView &w, const float *x,
   return mags;
 }
 
+/// The view of `rows` x `cols` weights of `type` stored at `data`.
+WeightView viewOf(qn::gguf::GGMLType type, const uint8_t *data, int64_t rows,
+                  int64_t cols) {
+  WeightView w;
+  w.type = type;
+  w.data = data;
+  w.rows = rows;
+  w.cols = cols;
+  w.rowBytes = qn::gguf::rowBytes(type, cols);
+  return w;
+}
+
 void checkAgainstReference(MatmulIsa isa, const FormatCase &fc, int64_t rows,
                            int64_t cols, int64_t nTokens, ThreadPool *pool,
                            std::mt19937 &rng, size_t misalign = 0) {
@@ -268,12 +280,7 @@ TEST(Matmul, Q8ActivationsWithinRoundingBound) {
       for (int64_t nTokens : {1, 2, 3, 4, 5}) {
         const int64_t rows = 11, cols = columnCounts(fc.type).back();
         std::vector<uint8_t> bytes = randomWeights(fc, rows, cols, rng);
-        WeightView w;
-        w.type = fc.type;
-        w.data = bytes.data();
-        w.rows = rows;
-        w.cols = cols;
-        w.rowBytes = qn::gguf::rowBytes(fc.type, cols);
+        const WeightView w = viewOf(fc.type, bytes.data(), rows, cols);
         std::vector<float> x(nTokens * cols);
         std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
         for (float &v : x)
@@ -308,12 +315,7 @@ TEST(Matmul, AccumulateAddsTheProductToY) {
         for (int64_t nTokens : {1, 2, 4, 7, 65}) {
           const int64_t rows = 13, cols = columnCounts(fc.type).back();
           std::vector<uint8_t> bytes = randomWeights(fc, rows, cols, rng);
-          WeightView w;
-          w.type = fc.type;
-          w.data = bytes.data();
-          w.rows = rows;
-          w.cols = cols;
-          w.rowBytes = qn::gguf::rowBytes(fc.type, cols);
+          const WeightView w = viewOf(fc.type, bytes.data(), rows, cols);
           std::vector<float> x(nTokens * cols), y0(nTokens * rows);
           for (float &v : x)
             v = unit(rng);
