@@ -206,7 +206,8 @@ LogicalResult DispatchGatedAttentionOp::verify() {
     return emitOpError("attribute 'heads': ")
            << getNumHeads() << " query heads are not a multiple of "
            << getNumKvHeads() << " kv heads";
-  if (getRopeDims() < 0 || getRopeDims() > getHeadDim() || getRopeDims() % 2)
+  const int64_t rope = static_cast<int64_t>(getRopeDims());
+  if (rope < 0 || rope > static_cast<int64_t>(getHeadDim()) || rope % 2)
     return emitOpError("attribute 'rope': ")
            << getRopeDims() << " rotary dims for head_dim " << getHeadDim();
   return success();

@@ -336,12 +336,13 @@ TEST(Matmul, AccumulateAddsTheProductToY) {
                 << getMatmulIsaName(isa).str() << " "
                 << qn::gguf::getTypeName(fc.type).str() << " tokens " << nTokens
                 << " output " << i;
-            if (act == MatmulActivations::F32)
+            if (act == MatmulActivations::F32) {
               ASSERT_NEAR(got[i], ref[i],
                           2e-6 * mags[i] + 1e-6 * std::abs(y0[i]) + 1e-30)
                   << getMatmulIsaName(isa).str() << " "
                   << qn::gguf::getTypeName(fc.type).str() << " tokens "
                   << nTokens << " output " << i;
+            }
           }
         }
 }
