@@ -58,6 +58,12 @@ cl::opt<int64_t> parallel("parallel",
 cl::opt<std::string> outFormat("o", cl::desc("output format: md or json"),
                                cl::init("md"), cl::sub(benchCmd));
 
+cl::opt<std::string>
+    deltaModeArg("delta-mode",
+                 cl::desc("delta-rule algorithm: 0 (chunked prefill), 1 "
+                          "(fused prefill), 2 (fused always) or auto"),
+                 cl::init("auto"), cl::sub(benchCmd));
+
 run::EngineFlags engineFlags(benchCmd, cl::getGeneralCategory());
 
 const char *kCmd = "bench";
@@ -128,6 +134,9 @@ int runBench() {
   auto kv = run::parseKVType(kvType);
   if (!kv)
     return run::fail(kCmd, kv.takeError());
+  auto deltaMode = runtime::parseDeltaMode(deltaModeArg);
+  if (!deltaMode)
+    return run::fail(kCmd, deltaMode.takeError());
   auto model = runtime::Model::open(modelPath);
   if (!model)
     return run::fail(kCmd, model.takeError());
@@ -137,6 +146,7 @@ int runBench() {
   params.nSeqMax = parallel;
   params.nUBatch = ubatch;
   params.kvType = *kv;
+  params.deltaMode = *deltaMode;
   params.pool = &pool;
   auto engine = run::prepareEngine(engineFlags, **model, params, true);
   if (!engine)

@@ -101,6 +101,12 @@ cl::opt<bool> jsonOutput("json",
                                   "\"generated_tokens\", \"text\"} as JSON"),
                          cl::cat(genCat));
 
+cl::opt<std::string>
+    deltaModeArg("delta-mode",
+                 cl::desc("delta-rule algorithm: 0 (chunked prefill), 1 "
+                          "(fused prefill), 2 (fused always) or auto"),
+                 cl::init("auto"), cl::cat(genCat));
+
 run::EngineFlags engineFlags(cl::SubCommand::getTopLevel(), genCat);
 
 const char *kCmd = "generate";
@@ -161,6 +167,9 @@ int runGenerate() {
   auto kv = run::parseKVType(kvType);
   if (!kv)
     return run::fail(kCmd, kv.takeError());
+  auto deltaMode = runtime::parseDeltaMode(deltaModeArg);
+  if (!deltaMode)
+    return run::fail(kCmd, deltaMode.takeError());
 
   sampling::SamplerParams sp;
   sp.temperature = temperature;
@@ -226,6 +235,7 @@ int runGenerate() {
   params.nCtx = nCtx;
   params.nUBatch = nUBatch;
   params.kvType = *kv;
+  params.deltaMode = *deltaMode;
   params.pool = &pool;
   auto engine = run::prepareEngine(engineFlags, **model, params, true);
   if (!engine)
