@@ -57,6 +57,31 @@ void keepName(Operation *from, Operation *to) {
     to->setAttr(kNameAttr, name);
 }
 
+/// Fills the body of region dispatch `d`: one block argument per input,
+/// then `pre` and `ops` cloned onto them (qn.backend dropped: the dispatch
+/// says where it runs), then a yield of what `yielded` became.
+void fillBody(Operation *d, ValueRange inputs, ArrayRef<Operation *> pre,
+              ArrayRef<Operation *> ops, ValueRange yielded) {
+  OpBuilder b(d->getContext());
+  SmallVector<Type> types(inputs.getTypes());
+  Block *body = b.createBlock(&d->getRegion(0), {}, types,
+                              SmallVector<Location>(types.size(), d->getLoc()));
+  IRMapping map;
+  map.map(inputs, body->getArguments());
+  for (ArrayRef<Operation *> list : {pre, ops})
+    for (Operation *op : list) {
+      if (llvm::any_of(op->getResults(),
+                       [&](Value r) { return map.contains(r); }))
+        continue; // cloned already
+      b.clone(*op, map)->walk(
+          [](Operation *inner) { inner->removeAttr(kBackendAttr); });
+    }
+  SmallVector<Value> values;
+  for (Value v : yielded)
+    values.push_back(map.lookupOrDefault(v));
+  DispatchYieldOp::create(b, d->getLoc(), values);
+}
+
 struct FormDispatchesPass
     : qn::impl::FormDispatchesPassBase<FormDispatchesPass> {
   using Base::Base;
@@ -141,25 +166,11 @@ struct FormDispatchesPass
       if (failed(backendOf(root, backend)))
         return failure();
       OpBuilder b(root);
-      SmallVector<Type> inputTypes;
-      for (Value v : chain.inputs)
-        inputTypes.push_back(v.getType());
       auto d = DispatchElementwiseOp::create(
           b, root->getLoc(), root->getResult(0).getType(), chain.inputs,
           BackendAttr::get(root->getContext(), backend), b.getStringAttr(""));
       keepName(root, d);
-      Block *body = b.createBlock(
-          &d.getBody(), {}, inputTypes,
-          SmallVector<Location>(inputTypes.size(), root->getLoc()));
-      IRMapping map;
-      for (auto [v, arg] : llvm::zip(chain.inputs, body->getArguments()))
-        map.map(v, arg);
-      for (Operation *op : chain.ops) {
-        Operation *c = b.clone(*op, map);
-        c->removeAttr(kBackendAttr);
-      }
-      DispatchYieldOp::create(b, root->getLoc(),
-                              ValueRange{map.lookup(root->getResult(0))});
+      fillBody(d, chain.inputs, {}, chain.ops, root->getResult(0));
       d.setKernel(kernelName(func, d));
       root->getResult(0).replaceAllUsesWith(d.getResult());
       replaced[root->getResult(0)] = d.getResult();
@@ -228,30 +239,14 @@ struct FormDispatchesPass
           BackendAttr::get(guard.getContext(), backend), b.getStringAttr(""));
       if (!name.empty())
         loop->setAttr(kNameAttr, b.getStringAttr(name));
-      SmallVector<Type> types;
-      for (Value v : inputs)
-        types.push_back(v.getType());
-      Block *body =
-          b.createBlock(&loop.getBody(), {}, types,
-                        SmallVector<Location>(types.size(), guard.getLoc()));
-      IRMapping map;
-      for (auto [v, arg] : llvm::zip(inputs, body->getArguments()))
-        map.map(v, arg);
-      for (Operation *def : scalarDefs)
-        if (!map.contains(def->getResult(0)))
-          b.clone(*def, map)->removeAttr(kBackendAttr);
       SmallVector<Operation *> moved;
       for (Operation &op : block.without_terminator()) {
         if (&op == loop.getOperation())
           break;
-        Operation *c = b.clone(op, map);
-        c->walk([](Operation *inner) { inner->removeAttr(kBackendAttr); });
         moved.push_back(&op);
       }
-      SmallVector<Value> yielded;
-      for (Value v : yield.getOperands())
-        yielded.push_back(map.lookupOrDefault(v));
-      DispatchYieldOp::create(b, guard.getLoc(), yielded);
+      fillBody(loop, inputs.getArrayRef(), scalarDefs, moved,
+               yield.getOperands());
       yield->setOperands(loop.getResults());
       for (Operation *op : llvm::reverse(moved))
         op->erase();

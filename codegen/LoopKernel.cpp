@@ -28,7 +28,6 @@
 #include "dialect/QNOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -47,14 +46,22 @@ namespace {
 
 constexpr int64_t kDyn = ShapedType::kDynamic;
 
+/// An elementwise op (its scalar formula is its buildScalar).
+bool isElementwise(Operation *op) {
+  return isa<ScalarElementwiseOpInterface>(op);
+}
+
+/// An elementwise op of two operands, which broadcast numpy-style.
+bool isBroadcastBinary(Operation *op) {
+  return isElementwise(op) && op->getNumOperands() == 2;
+}
+
 /// Ops whose element at an index is a cheap function of their operands'
 /// elements: they can be left unmaterialized and evaluated inside their
 /// consumer's loop nest.
 bool isFusible(Operation *op) {
-  return isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, ExpOp, LogOp, NegOp,
-             AbsOp, SqrtOp, RsqrtOp, TanhOp, SigmoidOp, SiluOp, SoftplusOp,
-             ScaleOp, RepeatOp, PermuteOp, TriOp, CropOp, SliceOp,
-             tensor::ExtractSliceOp>(op);
+  return isElementwise(op) || isa<RepeatOp, PermuteOp, TriOp, CropOp, SliceOp,
+                                  tensor::ExtractSliceOp>(op);
 }
 
 /// Uses that only read the shape (no element).
@@ -68,7 +75,7 @@ bool isShapeUse(OpOperand &use) {
 /// evaluating the operand inside the user's loop nest costs nothing extra.
 bool readsOnce(OpOperand &use) {
   Operation *user = use.getOwner();
-  if (isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp>(user)) {
+  if (isBroadcastBinary(user)) {
     // No broadcasting of this operand (a broadcast operand is read again for
     // every index along the broadcast dimension).
     ArrayRef<int64_t> s =
@@ -86,9 +93,9 @@ bool readsOnce(OpOperand &use) {
     return use.getOperandNumber() == 1;
   if (isa<tensor::InsertSliceOp>(user)) // the source
     return use.getOperandNumber() == 0;
-  return isa<ExpOp, LogOp, NegOp, AbsOp, SqrtOp, RsqrtOp, TanhOp, SigmoidOp,
-             SiluOp, SoftplusOp, ScaleOp, PermuteOp, TriOp, CropOp, SliceOp,
-             tensor::ExtractSliceOp, PadToMultipleOp, CumsumOp>(user);
+  return isElementwise(user) || // of one operand (two: above)
+         isa<PermuteOp, TriOp, CropOp, SliceOp, tensor::ExtractSliceOp,
+             PadToMultipleOp, CumsumOp>(user);
 }
 
 /// A fusible value is left unmaterialized when its one element-reading use
@@ -358,7 +365,7 @@ private:
 
   SmallVector<Value> resultSizes(Operation *op) {
     ArrayRef<int64_t> rs = shape(op->getResult(0));
-    if (isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp>(op))
+    if (isBroadcastBinary(op))
       return broadcastSizes(rs, {op->getOperand(0), op->getOperand(1)});
     return llvm::TypeSwitch<Operation *, SmallVector<Value>>(op)
         .Case([&](RepeatOp o) {
@@ -406,11 +413,12 @@ private:
 
   Value elementOf(Operation *op, ValueRange ivs) {
     ArrayRef<int64_t> rs = shape(op->getResult(0));
-    if (isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp>(op)) {
-      Value x = op->getOperand(0), y = op->getOperand(1);
-      Value a = at(x, broadcastIndex(shape(x), rs, ivs));
-      Value c = at(y, broadcastIndex(shape(y), rs, ivs));
-      return scalarBinary(op, a, c);
+    if (auto e = dyn_cast<ScalarElementwiseOpInterface>(op)) {
+      // The operands' elements (broadcast), then the op's one formula.
+      SmallVector<Value, 2> in;
+      for (Value x : op->getOperands())
+        in.push_back(at(x, broadcastIndex(shape(x), rs, ivs)));
+      return e.buildScalar(b, loc, in);
     }
     return llvm::TypeSwitch<Operation *, Value>(op)
         .Case([&](RepeatOp o) {
@@ -450,9 +458,7 @@ private:
           return at(o.getSource(),
                     sliceIndex(offsets, strides, o.getDroppedDims(), ivs));
         })
-        .Default([&](Operation *o) {
-          return scalarUnary(o, at(o->getOperand(0), ivs));
-        });
+        .Default([&](Operation *) { return Value(); });
   }
 
   Value triElement(TriOp op, ValueRange ivs) {
@@ -475,58 +481,6 @@ private:
     Value keep = arith::CmpIOp::create(b, loc, pred, ivs[r - 1], ivs[r - 2]);
     return arith::SelectOp::create(b, loc, keep, at(op.getInput(), ivs),
                                    f(0.0f));
-  }
-
-  Value scalarBinary(Operation *op, Value x, Value y) {
-    return llvm::TypeSwitch<Operation *, Value>(op)
-        .Case([&](AddOp) { return arith::AddFOp::create(b, loc, x, y); })
-        .Case([&](SubOp) { return arith::SubFOp::create(b, loc, x, y); })
-        .Case([&](MulOp) { return arith::MulFOp::create(b, loc, x, y); })
-        .Case([&](DivOp) { return arith::DivFOp::create(b, loc, x, y); })
-        .Case([&](MaxOp) { return arith::MaximumFOp::create(b, loc, x, y); })
-        .Case([&](MinOp) { return arith::MinimumFOp::create(b, loc, x, y); });
-  }
-  /// 1 / (1 + exp(-x)), shared by sigmoid and silu.
-  Value logistic(Value x) {
-    Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
-    return arith::DivFOp::create(b, loc, f(1.0f),
-                                 arith::AddFOp::create(b, loc, f(1.0f), e));
-  }
-  Value scalarUnary(Operation *op, Value x) {
-    return llvm::TypeSwitch<Operation *, Value>(op)
-        .Case([&](ExpOp) { return math::ExpOp::create(b, loc, x); })
-        .Case([&](LogOp) { return math::LogOp::create(b, loc, x); })
-        .Case([&](NegOp) { return arith::NegFOp::create(b, loc, x); })
-        .Case([&](AbsOp) { return math::AbsFOp::create(b, loc, x); })
-        .Case([&](SqrtOp) { return math::SqrtOp::create(b, loc, x); })
-        .Case([&](RsqrtOp) { return math::RsqrtOp::create(b, loc, x); })
-        .Case([&](TanhOp) {
-          // 1 - 2 / (exp(2x) + 1), from exp alone (math.tanh has no direct
-          // LLVM lowering in CpuJit's pipeline).
-          Value e = math::ExpOp::create(
-              b, loc, arith::MulFOp::create(b, loc, x, f(2.0f)));
-          Value r = arith::DivFOp::create(
-              b, loc, f(2.0f), arith::AddFOp::create(b, loc, e, f(1.0f)));
-          return arith::SubFOp::create(b, loc, f(1.0f), r);
-        })
-        .Case([&](SigmoidOp) { return logistic(x); })
-        .Case([&](SiluOp) {
-          return arith::MulFOp::create(b, loc, x, logistic(x));
-        })
-        .Case([&](SoftplusOp) {
-          // ggml: x > 20 ? x : log(1 + exp(x)).
-          Value l = math::LogOp::create(
-              b, loc,
-              arith::AddFOp::create(b, loc, f(1.0f),
-                                    math::ExpOp::create(b, loc, x)));
-          Value big = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
-                                            x, f(20.0f));
-          return arith::SelectOp::create(b, loc, big, x, l);
-        })
-        .Case([&](ScaleOp s) {
-          return arith::MulFOp::create(b, loc, x,
-                                       f(s.getFactor().convertToFloat()));
-        });
   }
 
   SmallVector<Value> sliceIndex(ArrayRef<Value> offsets,

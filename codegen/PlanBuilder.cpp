@@ -127,6 +127,14 @@ plan::Backend planBackend(Backend backend) {
   return backend == Backend::cuda ? plan::Backend::Cuda : plan::Backend::Cpu;
 }
 
+plan::WeightLayout planWeightLayout(Attribute layout) {
+  switch (llvm::cast<WeightLayoutAttr>(layout).getValue()) {
+  case WeightLayout::rows:
+    return plan::WeightLayout::Rows;
+  }
+  return plan::WeightLayout::Rows;
+}
+
 plan::AttentionImpl planAttentionImpl(AttentionImpl impl) {
   return impl == AttentionImpl::flash ? plan::AttentionImpl::Flash
                                       : plan::AttentionImpl::Plain;
@@ -309,10 +317,8 @@ llvm::Expected<int32_t> PlanBuilder::weight(Operation *op, Value v,
   llvm::Expected<int32_t> id = lookup(op, v);
   if (id && program.values[*id].kind != ValueKind::Weight)
     return error(op, "the weight operand is not a GGUF tensor (qn.weight)");
-  // `rows` is the one layout today (the verifier knows no other).
-  (void)layout;
   if (id)
-    program.values[*id].layout = plan::WeightLayout::Rows;
+    program.values[*id].layout = planWeightLayout(layout);
   return id;
 }
 

@@ -124,14 +124,6 @@ SmallVector<Value> DispatchMatmulOp::getWeightOperands() {
 SmallVector<Value> DispatchMoeOp::getWeightOperands() {
   return SmallVector<Value>(llvm::drop_begin(getOperands()));
 }
-SmallVector<Value> DispatchRmsNormOp::getWeightOperands() { return {}; }
-SmallVector<Value> DispatchL2NormOp::getWeightOperands() { return {}; }
-SmallVector<Value> DispatchConv1dCausalOp::getWeightOperands() { return {}; }
-SmallVector<Value> DispatchGatedDeltaNetOp::getWeightOperands() { return {}; }
-SmallVector<Value> DispatchGatedAttentionOp::getWeightOperands() { return {}; }
-SmallVector<Value> DispatchTransferOp::getWeightOperands() { return {}; }
-SmallVector<Value> DispatchElementwiseOp::getWeightOperands() { return {}; }
-SmallVector<Value> DispatchLoopOp::getWeightOperands() { return {}; }
 
 LogicalResult DispatchEmbedOp::verify() {
   return verifyWeights(*this, getWeightOperands(), getFormats(), getLayouts());
@@ -262,8 +254,7 @@ LogicalResult DispatchElementwiseOp::verify() {
 }
 
 LogicalResult DispatchLoopOp::verify() {
-  if (failed(verifyBody(*this, getBody().front(), getInputs(),
-                        getResultTypes(),
+  if (failed(verifyBody(*this, getBody().front(), getInputs(), getResultTypes(),
                         "the body must yield one value per result, of the "
                         "results' types")))
     return failure();

@@ -53,11 +53,13 @@ def QN_WeightLayouts : TypedArrayAttrBase<QN_WeightLayout,
 class QN_DispatchOp<string mnemonic, list<Trait> traits = []>
     : QN_Op<"dispatch." # mnemonic, !listconcat([Pure], traits)> {
   let hasVerifier = 1;
-  code commonDeclaration = [{
-    /// The operands whose formats/layouts the `weights(...)` list gives.
-    ::mlir::SmallVector<::mlir::Value> getWeightOperands();
-  }];
 }
+
+// Ops that read stored weights: their `weights(...)` list describes these.
+defvar QN_WeightOperandsDecl = [{
+  /// The operands whose formats/layouts the `weights(...)` list gives.
+  ::mlir::SmallVector<::mlir::Value> getWeightOperands();
+}];
 
 def QN_DispatchEmbedOp : QN_DispatchOp<"embed"> {
   let summary = "rows of a table (GGUF weight or activations) by index";
@@ -77,7 +79,7 @@ def QN_DispatchEmbedOp : QN_DispatchOp<"embed"> {
   let assemblyFormat = "$table `[` $ids `]` `on` $backend "
                        "custom<Weights>($formats, $layouts) attr-dict `:` "
                        "functional-type(operands, results)";
-  let extraClassDeclaration = commonDeclaration;
+  let extraClassDeclaration = QN_WeightOperandsDecl;
 }
 
 def QN_DispatchRmsNormOp : QN_DispatchOp<"rms_norm"> {
@@ -95,7 +97,6 @@ def QN_DispatchRmsNormOp : QN_DispatchOp<"rms_norm"> {
   let results = (outs QN_FloatTensor:$result);
   let assemblyFormat = "$input `,` $weight `on` $backend `epsilon` $epsilon "
                        "attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = commonDeclaration;
 }
 
 def QN_DispatchL2NormOp : QN_DispatchOp<"l2_norm"> {
@@ -113,7 +114,6 @@ def QN_DispatchL2NormOp : QN_DispatchOp<"l2_norm"> {
   let results = (outs QN_FloatTensor:$result);
   let assemblyFormat = "$input `on` $backend `epsilon` $epsilon attr-dict `:` "
                        "functional-type(operands, results)";
-  let extraClassDeclaration = commonDeclaration;
 }
 
 def QN_DispatchMatmulOp : QN_DispatchOp<"matmul"> {
@@ -142,7 +142,7 @@ def QN_DispatchMatmulOp : QN_DispatchOp<"matmul"> {
                        "`on` $backend "
                        "custom<Weights>($formats, $layouts) attr-dict `:` "
                        "functional-type(operands, results)";
-  let extraClassDeclaration = commonDeclaration;
+  let extraClassDeclaration = QN_WeightOperandsDecl;
 }
 
 def QN_DispatchConv1dCausalOp : QN_DispatchOp<"conv1d_causal"> {
@@ -161,7 +161,6 @@ def QN_DispatchConv1dCausalOp : QN_DispatchOp<"conv1d_causal"> {
   let results = (outs QN_FloatTensor:$result, QN_FloatTensor:$new_state);
   let assemblyFormat = "$input `,` $weight `,` $state `on` $backend attr-dict "
                        "`:` functional-type(operands, results)";
-  let extraClassDeclaration = commonDeclaration;
 }
 
 def QN_DispatchGatedDeltaNetOp : QN_DispatchOp<"gated_delta_net"> {
@@ -193,7 +192,6 @@ def QN_DispatchGatedDeltaNetOp : QN_DispatchOp<"gated_delta_net"> {
                        "$backend `impl` $impl "
                        "(`recurrent_below` $recurrent_below^)? attr-dict `:` "
                        "functional-type(operands, results)";
-  let extraClassDeclaration = commonDeclaration;
 }
 
 def QN_DispatchGatedAttentionOp : QN_DispatchOp<"gated_attention"> {
@@ -227,7 +225,6 @@ def QN_DispatchGatedAttentionOp : QN_DispatchOp<"gated_attention"> {
                        "`rope` `(` $rope_dims `,` $rope_base `)` "
                        "`epsilon` $epsilon attr-dict `:` "
                        "functional-type(operands, results)";
-  let extraClassDeclaration = commonDeclaration;
 }
 
 def QN_DispatchMoeOp : QN_DispatchOp<"moe"> {
@@ -252,7 +249,7 @@ def QN_DispatchMoeOp : QN_DispatchOp<"moe"> {
                        "$down_exps (`shared` `(` $shared^ `)`)? `on` $backend "
                        "`top_k` $top_k custom<Weights>($formats, $layouts) "
                        "attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = commonDeclaration # [{
+  let extraClassDeclaration = QN_WeightOperandsDecl # [{
     bool hasSharedExpert() { return !getShared().empty(); }
   }];
 }
@@ -273,7 +270,6 @@ def QN_DispatchTransferOp : QN_DispatchOp<"transfer"> {
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input `from` $from `to` $to attr-dict `:` "
                        "functional-type(operands, results)";
-  let extraClassDeclaration = commonDeclaration;
 }
 
 def QN_DispatchElementwiseOp
@@ -302,7 +298,6 @@ def QN_DispatchElementwiseOp
   let assemblyFormat = "`(` $inputs `)` `on` $backend `kernel` $kernel "
                        "attr-dict `:` functional-type($inputs, results) "
                        "$body";
-  let extraClassDeclaration = commonDeclaration;
 }
 
 def QN_DispatchLoopOp : QN_DispatchOp<"loop", [IsolatedFromAbove]> {
@@ -333,7 +328,6 @@ def QN_DispatchLoopOp : QN_DispatchOp<"loop", [IsolatedFromAbove]> {
   let assemblyFormat = "`(` $inputs `)` `on` $backend `kernel` $kernel "
                        "attr-dict `:` functional-type($inputs, results) "
                        "$body";
-  let extraClassDeclaration = commonDeclaration;
 }
 
 def QN_DispatchYieldOp : QN_Op<"dispatch.yield", [Pure, Terminator,

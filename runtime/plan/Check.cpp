@@ -77,6 +77,8 @@ private:
   llvm::Error attention();
   llvm::Error moe();
   llvm::Error copy();
+  /// A generated kernel's address is filled in.
+  llvm::Error kernelBound();
   llvm::Error elementwise();
   llvm::Error loop();
 
@@ -514,11 +516,17 @@ llvm::Error DispatchChecker::copy() {
   return shapeIs(dst, "the destination", val(src).shape);
 }
 
-llvm::Error DispatchChecker::elementwise() {
+llvm::Error DispatchChecker::kernelBound() {
   const KernelParams &p = d.get<KernelParams>();
   if (!p.kernel)
     return fail("kernel '" + p.kernelName +
                 "' has no address (the plan's kernels were not compiled)");
+  return llvm::Error::success();
+}
+
+llvm::Error DispatchChecker::elementwise() {
+  if (llvm::Error err = kernelBound())
+    return err;
   if (d.results.size() != 1)
     return fail(llvm::formatv("{0} results, expected 1", d.results.size()));
   if (d.operands.size() + 1 > kMaxKernelArgs)
@@ -552,31 +560,9 @@ llvm::Error DispatchChecker::elementwise() {
   return llvm::Error::success();
 }
 
-/// The DispatchParams alternative each kind carries.
-size_t paramsIndexOf(DispatchKind kind) {
-  switch (kind) {
-  case DispatchKind::RmsNorm:
-  case DispatchKind::L2Norm:
-    return 1;
-  case DispatchKind::GatedDeltaNet:
-    return 2;
-  case DispatchKind::GatedAttention:
-    return 3;
-  case DispatchKind::MoE:
-    return 4;
-  case DispatchKind::Elementwise:
-  case DispatchKind::Loop:
-    return 5;
-  default:
-    return 0;
-  }
-}
-
 llvm::Error DispatchChecker::loop() {
-  const KernelParams &p = d.get<KernelParams>();
-  if (!p.kernel)
-    return fail("kernel '" + p.kernelName +
-                "' has no address (the plan's kernels were not compiled)");
+  if (llvm::Error err = kernelBound())
+    return err;
   const size_t args = d.operands.size() + d.results.size();
   if (args > kMaxKernelArgs)
     return fail(llvm::formatv("{0} operands and results, at most {1} "
@@ -644,7 +630,7 @@ llvm::Error DispatchChecker::check() {
   if (d.backend != Backend::Cpu)
     return fail("a " + backendName(d.backend).str() +
                 " dispatch; this executor runs cpu dispatches only");
-  if (d.params.index() != paramsIndexOf(d.kind))
+  if (d.params.index() != defaultParams(d.kind).index())
     return fail("its parameters are not those of a " +
                 dispatchKindName(d.kind).str() + " dispatch");
   llvm::Error err = llvm::Error::success();

@@ -81,36 +81,27 @@ size_t describe(const Bindings &b, int32_t id, int64_t *words,
   return 3 + 2 * r;
 }
 
-} // namespace
-
-void runElementwise(Bindings &b, const Dispatch &d) {
+/// Calls the kernel of `d` with one descriptor per operand, then one per
+/// result (`group`: see describe).
+void callKernel(Bindings &b, const Dispatch &d,
+                const SeqGroup *group = nullptr) {
   int64_t *words = b.descriptors.data();
   size_t n = 0, used = 0;
-  auto add = [&](int32_t id) {
-    b.kernelArgs[n++] = words + used;
-    used += describe(b, id, words + used);
-  };
-  for (int32_t id : d.operands)
-    add(id);
-  add(d.results[0]);
+  for (const std::vector<int32_t> *ids : {&d.operands, &d.results})
+    for (int32_t id : *ids) {
+      b.kernelArgs[n++] = words + used;
+      used += describe(b, id, words + used, group);
+    }
   callers[n](d.get<KernelParams>().kernel, b.kernelArgs.data());
 }
 
+} // namespace
+
+void runElementwise(Bindings &b, const Dispatch &d) { callKernel(b, d); }
+
 void runLoop(Bindings &b, const Dispatch &d, llvm::ArrayRef<SeqGroup> groups) {
-  void *kernel = d.get<KernelParams>().kernel;
-  for (const SeqGroup &g : groups) {
-    int64_t *words = b.descriptors.data();
-    size_t n = 0, used = 0;
-    auto add = [&](int32_t id) {
-      b.kernelArgs[n++] = words + used;
-      used += describe(b, id, words + used, &g);
-    };
-    for (int32_t id : d.operands)
-      add(id);
-    for (int32_t id : d.results)
-      add(id);
-    callers[n](kernel, b.kernelArgs.data());
-  }
+  for (const SeqGroup &g : groups)
+    callKernel(b, d, &g);
 }
 
 } // namespace qn::runtime::plan

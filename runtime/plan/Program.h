@@ -196,6 +196,31 @@ struct KernelParams {
 using DispatchParams = std::variant<std::monostate, NormParams, DeltaNetParams,
                                     AttentionParams, MoEParams, KernelParams>;
 
+/// The parameters `kind` carries, default-valued: the one table of which
+/// struct goes with which kind (Check compares against it).
+inline DispatchParams defaultParams(DispatchKind kind) {
+  switch (kind) {
+  case DispatchKind::RmsNorm:
+  case DispatchKind::L2Norm:
+    return NormParams{};
+  case DispatchKind::GatedDeltaNet:
+    return DeltaNetParams{};
+  case DispatchKind::GatedAttention:
+    return AttentionParams{};
+  case DispatchKind::MoE:
+    return MoEParams{};
+  case DispatchKind::Elementwise:
+  case DispatchKind::Loop:
+    return KernelParams{};
+  case DispatchKind::Embed:
+  case DispatchKind::Matmul:
+  case DispatchKind::Conv1dCausal:
+  case DispatchKind::Copy:
+    break;
+  }
+  return std::monostate{};
+}
+
 struct Dispatch {
   DispatchKind kind = DispatchKind::Copy;
   Backend backend = Backend::Cpu;

@@ -111,26 +111,7 @@ public:
     d.operands = std::move(operands);
     d.results = std::move(results);
     // The parameters of the kind, default-valued (tests set what matters).
-    switch (kind) {
-    case DispatchKind::RmsNorm:
-    case DispatchKind::L2Norm:
-      d.params = NormParams{};
-      break;
-    case DispatchKind::GatedDeltaNet:
-      d.params = DeltaNetParams{};
-      break;
-    case DispatchKind::GatedAttention:
-      d.params = AttentionParams{};
-      break;
-    case DispatchKind::MoE:
-      d.params = MoEParams{};
-      break;
-    case DispatchKind::Elementwise:
-      d.params = KernelParams{};
-      break;
-    default:
-      break;
-    }
+    d.params = defaultParams(kind);
     return d;
   }
 
