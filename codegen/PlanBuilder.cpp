@@ -884,9 +884,14 @@ llvm::Error PlanBuilder::visitDispatch(Operation *op) {
                                      m.hasSharedExpert()};
     return done(std::move(d));
   }
-  if (llvm::isa<DispatchTransferOp>(op))
-    return error(op, "a transfer between backends; the plan runs on the CPU "
-                     "only (place every op on the cpu)");
+  if (auto t = llvm::dyn_cast<DispatchTransferOp>(op)) {
+    if (llvm::Error err = add(contiguous(op, t.getInput())))
+      return err;
+    auto d = finish(DispatchKind::Transfer, t.getTo(), op->getOperands());
+    if (d)
+      (*d)->params = plan::TransferParams{planBackend(t.getFrom())};
+    return done(std::move(d));
+  }
   return error(op, "has no CPU dispatch");
 }
 
@@ -927,9 +932,16 @@ void PlanBuilder::assignSlots() {
       order.push_back(id);
   std::stable_sort(order.begin(), order.end(),
                    [&](int32_t a, int32_t b) { return first[a] < first[b]; });
+  // A value lives in the memory of the backend that writes it; a slot
+  // holds one backend's values only.
+  std::vector<plan::Backend> home(n, plan::Backend::Cpu);
+  for (const plan::Dispatch &d : program.dispatches)
+    for (int32_t id : d.results)
+      home[storageOf(id)] = d.backend;
   struct Slot {
     int64_t bytes;
     int32_t busyUntil;
+    plan::Backend backend;
   };
   std::vector<Slot> slots;
   for (int32_t id : order) {
@@ -937,6 +949,8 @@ void PlanBuilder::assignSlots() {
     const int64_t size = bytes(v);
     int32_t best = -1;
     for (int32_t s = 0; s < static_cast<int32_t>(slots.size()); ++s) {
+      if (slots[s].backend != home[id])
+        continue;
       if (slots[s].busyUntil >= first[id] && last[id] >= 0)
         continue;
       if (best < 0) {
@@ -951,7 +965,7 @@ void PlanBuilder::assignSlots() {
     }
     if (best < 0) {
       best = static_cast<int32_t>(slots.size());
-      slots.push_back({0, -1});
+      slots.push_back({0, -1, home[id]});
     }
     slots[best].bytes = std::max(slots[best].bytes, size);
     slots[best].busyUntil = std::max(slots[best].busyUntil, last[id]);

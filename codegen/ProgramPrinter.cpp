@@ -106,6 +106,9 @@ void printAttributes(llvm::raw_ostream &os, const plan::Dispatch &d) {
     os << " top_k=" << p.topK << (p.sharedExpert ? " shared" : "");
     break;
   }
+  case plan::DispatchKind::Transfer:
+    os << " from=" << plan::backendName(d.get<plan::TransferParams>().from);
+    break;
   case plan::DispatchKind::Elementwise:
   case plan::DispatchKind::Loop: {
     const auto &p = d.get<plan::KernelParams>();

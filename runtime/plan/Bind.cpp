@@ -246,7 +246,7 @@ llvm::Error bindView(Bindings &b, int32_t id, std::vector<uint8_t> &state) {
 
 llvm::Error bindValues(Bindings &b) {
   const int32_t n = static_cast<int32_t>(b.program.values.size());
-  b.values.assign(static_cast<size_t>(n), Bound());
+  // assignResidence sized b.values and set each value's home.
   const size_t inputs = static_cast<size_t>(std::max<int64_t>(b.maxTokens, 1));
   b.tokens.assign(inputs, 0);
   b.positions.assign(inputs, 0);
@@ -299,16 +299,25 @@ llvm::Error bindValues(Bindings &b) {
       return err;
   }
 
-  // Scratch: each slot once, as large as its largest value.
-  b.slots.resize(slotBytes.size());
-  for (size_t s = 0; s < slotBytes.size(); ++s)
-    b.slots[s].assign(
-        static_cast<size_t>(std::max<int64_t>((slotBytes[s] + 3) / 4, 1)),
-        0.0f);
+  // Scratch: each slot once, as large as its largest value, in its home
+  // backend's memory (16-byte multiples: kernels may read whole vectors).
+  b.slotData.assign(slotBytes.size(), nullptr);
+  for (size_t s = 0; s < slotBytes.size(); ++s) {
+    const size_t bytes = static_cast<size_t>(
+        (std::max<int64_t>(slotBytes[s], 1) + 15) / 16 * 16);
+    DispatchBackend &backend = *b.backends[static_cast<size_t>(b.slotHome[s])];
+    llvm::Expected<uint8_t *> memory = backend.allocate(bytes);
+    if (!memory)
+      return llvm::createStringError(
+          llvm::formatv("plan '{0}': scratch slot {1} ({2} bytes on {3}): ",
+                        b.program.entry, s, bytes,
+                        backendName(backend.kind())) +
+          llvm::toString(memory.takeError()));
+    b.slotData[s] = *memory;
+  }
   for (int32_t id = 0; id < n; ++id)
     if (b.value(id).kind == ValueKind::Scratch)
-      b.values[id].data =
-          reinterpret_cast<uint8_t *>(b.slots[b.value(id).slot].data());
+      b.values[id].data = b.slotData[b.value(id).slot];
 
   std::vector<uint8_t> state(static_cast<size_t>(n), 0);
   for (int32_t id = 0; id < n; ++id)

@@ -1,43 +1,47 @@
 //===- Bindings.h - a Program bound to a model (executor internals) -*- C++
 //-*-===//
 //
-// Internal to runtime/plan. What Executor::create computes once (where every
-// value lives, the weight views and float copies, the scratch memory) and
-// the per-ubatch sizes `run` resolves the symbolic dimensions with. The
-// steps: bindValues (Bind.cpp) checks and places every value,
-// checkDispatches (Check.cpp) checks every dispatch and binds the uses of
-// weights, runDispatch (Dispatches.cpp) executes one dispatch.
+// Internal to the executor and its backends. What Executor::create computes
+// once (which backend's memory every value lives in, where it is, the
+// weights bound for their uses) and the per-ubatch sizes `run` resolves
+// the symbolic dimensions with. The steps: assignResidence (Residence.cpp)
+// decides the memory of every value and checks each dispatch reads its
+// own backend's, bindValues (Bind.cpp) checks and places every value with
+// scratch from its backend, checkDispatches (Check.cpp) checks every
+// dispatch's contract and has its backend bind the weights it reads and
+// reserve its scratch; each backend then runs the dispatches on it.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef QN_RUNTIME_PLAN_BINDINGS_H
 #define QN_RUNTIME_PLAN_BINDINGS_H
 
-#include "runtime/Dump.h"
 #include "runtime/Model.h"
-#include "runtime/layers/GatedAttention.h"
-#include "runtime/layers/MoE.h"
-#include "runtime/layers/Sequence.h"
+#include "runtime/kernels/Matmul.h"
+#include "runtime/ops/Attention.h"
+#include "runtime/plan/Backend.h"
 #include "runtime/plan/Program.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/Error.h"
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace qn::runtime::plan {
 
-/// Arguments (operands + result) of an Elementwise kernel the executor can
+/// Arguments (operands + results) of a generated kernel a backend can
 /// call.
 constexpr size_t kMaxKernelArgs = 16;
 
 /// Where one value lives once bound.
 struct Bound {
-  /// Element 0. Null for State values (bound per sequence group) and for
-  /// weights in a block format until a dispatch reads them as floats.
+  /// Element 0, in the memory of `home`. Null for State values (bound per
+  /// sequence group) and for weights in a block format until a dispatch
+  /// reads them as floats.
   uint8_t *data = nullptr;
   /// Memory strides in elements, one per dimension (row-major unless View).
   std::vector<int64_t> strides;
@@ -49,7 +53,12 @@ struct Bound {
   int32_t root = -1;
   int64_t rootOffset = 0;
 
-  // ValueKind::Weight.
+  /// The backend whose memory holds it (Residence.cpp). Weights are bound
+  /// by every backend that reads them.
+  Backend home = Backend::Cpu;
+
+  // ValueKind::Weight. `matrix`, `floats` and `convKernelT` are what the
+  // CPU backend bound (host memory); another backend keeps its own.
   const gguf::TensorInfo *tensor = nullptr;
   /// Set when a dispatch multiplies or gathers by it.
   WeightView matrix;
@@ -70,26 +79,24 @@ struct Bindings {
   KVType kvType = KVType::F16;
   unsigned nThreads = 1;
 
-  std::vector<Bound> values;
-  /// Scratch slot memory, allocated once.
-  std::vector<std::vector<float>> slots;
-  /// Dequantized and transposed weights.
-  std::vector<std::vector<float>> owned;
-  /// The ubatch's inputs, copied in by run.
-  std::vector<int32_t> tokens, positions, outputRows;
+  /// The backend of each plan::Backend, null where the executor has none.
+  std::array<DispatchBackend *, kNumBackends> backends{};
 
-  // Scratch of the micro-kernels, sized over all dispatches.
-  AttentionScratch attention;
-  MoEScratch moe;
-  std::vector<float> convWindow;
-  /// Memref descriptors and argument pointers of an Elementwise call.
-  std::vector<int64_t> descriptors;
-  std::vector<void *> kernelArgs;
+  std::vector<Bound> values;
+  /// Per scratch slot: the backend whose memory holds it and that memory
+  /// (owned by the backend), allocated once for the largest ubatch.
+  std::vector<Backend> slotHome;
+  std::vector<uint8_t *> slotData;
+  /// The ubatch's inputs (host memory), copied in by run.
+  std::vector<int32_t> tokens, positions, outputRows;
 
   /// The current ubatch: rows and output rows.
   int64_t T = 0, R = 0;
 
   const Value &value(int32_t id) const { return program.values[id]; }
+  DispatchBackend &backendOf(const Dispatch &d) const {
+    return *backends[static_cast<size_t>(d.backend)];
+  }
   int64_t dim(int64_t d) const {
     return d == kTokens ? T : d == kOutputRows ? R : d;
   }
@@ -122,22 +129,24 @@ size_t elementBytes(ElementType type);
 /// "[T, 2, 64]"-style shape for messages.
 std::string shapeString(llvm::ArrayRef<int64_t> shape);
 
+/// Decides which backend's memory each value lives in (Bound::home,
+/// slotHome) and checks that every dispatch runs on a backend the executor
+/// has and reads and writes only its own backend's memory (a Transfer's
+/// source excepted).
+llvm::Error assignResidence(Bindings &b);
+
 /// Checks and places every value: inputs, weights (by GGUF name), states
-/// (against the hyper-parameters), scratch slots (allocated), views.
+/// (against the hyper-parameters), scratch slots (allocated by their
+/// home backend), views.
 llvm::Error bindValues(Bindings &b);
 
-/// Checks every dispatch (arity, kinds, shapes, types, aliasing) and binds
-/// what it needs: weight views and float copies, micro-kernel scratch.
+/// Checks every dispatch's contract (arity, kinds, shapes, types,
+/// aliasing); its backend binds the weights it reads and reserves its
+/// scratch.
 llvm::Error checkDispatches(Bindings &b);
 
-/// Executes dispatch `index` over the current ubatch.
-void runDispatch(Bindings &b, size_t index, llvm::ArrayRef<SeqGroup> groups,
-                 ThreadPool *pool, const Dumper &dump);
-
-/// Calls the generated kernel of Elementwise dispatch `d`.
-void runElementwise(Bindings &b, const Dispatch &d);
-/// Calls the generated kernel of Loop dispatch `d` once per group.
-void runLoop(Bindings &b, const Dispatch &d, llvm::ArrayRef<SeqGroup> groups);
+/// Runs Transfer dispatch `index`: the non-CPU side copies.
+void runTransfer(Bindings &b, size_t index);
 
 } // namespace qn::runtime::plan
 

@@ -4,9 +4,9 @@
 // every pointer and size: operand and result counts, value kinds, element
 // types, shapes against each other and the attributes, contiguous operands,
 // no result overlapping an operand (except exact in-place elementwise
-// work). Binds what the kernels read: weight views, float copies of weights
-// stored in other formats, conv kernels transposed; sizes the micro-kernel
-// scratch over all dispatches.
+// work). The backend of each dispatch binds the weights it reads (in its
+// kernels' form) and reserves its kernel's scratch: the contract here is
+// the same whichever backend runs the dispatch.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,19 +22,10 @@ namespace qn::runtime::plan {
 
 namespace {
 
-/// Sizes the micro-kernels' scratch must hold, over all dispatches.
-struct ScratchNeeds {
-  int64_t convWindow = 0;
-  int64_t qDim = 0, kvDim = 0, group = 0;
-  MoEDims moe;
-  /// Elementwise calls: memref descriptor words and arguments.
-  size_t descriptorWords = 0, kernelArgs = 0;
-};
-
 class DispatchChecker {
 public:
-  DispatchChecker(Bindings &b, size_t index, ScratchNeeds &needs)
-      : b(b), index(index), d(b.program.dispatches[index]), needs(needs) {}
+  DispatchChecker(Bindings &b, size_t index)
+      : b(b), index(index), d(b.program.dispatches[index]) {}
 
   llvm::Error check();
 
@@ -53,9 +44,11 @@ private:
   /// An activation operand: F32 (or `type`), contiguous, not a state.
   llvm::Error activation(int32_t id, llvm::StringRef role,
                          ElementType type = ElementType::F32);
-  /// An operand read as F32 elements: an activation or a weight (then
-  /// dequantized once when not stored as F32).
+  /// An operand read as F32 elements: an activation or a weight (bound by
+  /// the backend for that use).
   llvm::Error floats(int32_t id, llvm::StringRef role);
+  /// The backend binds weight `id` for `use`.
+  llvm::Error bindWeight(int32_t id, llvm::StringRef role, WeightUse use);
   /// A weight operand multiplied or gathered by rows.
   llvm::Error matrix(int32_t id, llvm::StringRef role, size_t rank);
   llvm::Error state(int32_t id, StateKind kind, llvm::StringRef role);
@@ -77,15 +70,13 @@ private:
   llvm::Error attention();
   llvm::Error moe();
   llvm::Error copy();
-  /// A generated kernel's address is filled in.
-  llvm::Error kernelBound();
+  llvm::Error transfer();
   llvm::Error elementwise();
   llvm::Error loop();
 
   Bindings &b;
   size_t index;
   const Dispatch &d;
-  ScratchNeeds &needs;
 };
 
 llvm::Error DispatchChecker::arity(size_t operands, size_t results) {
@@ -130,17 +121,14 @@ llvm::Error DispatchChecker::floats(int32_t id, llvm::StringRef role) {
   const Value &v = val(id);
   if (v.kind != ValueKind::Weight)
     return activation(id, role);
-  Bound &w = b.values[id];
-  if (!w.floats) {
-    std::vector<float> &copy =
-        b.owned.emplace_back(static_cast<size_t>(w.tensor->numElements()));
-    if (llvm::Error err = gguf::dequantize(w.tensor->type, w.tensor->data,
-                                           copy.data(), copy.size()))
-      return fail(role + " " + describe(id) + " cannot be read as floats: " +
-                  llvm::toString(std::move(err)));
-    w.floats = copy.data();
-    w.data = reinterpret_cast<uint8_t *>(copy.data());
-  }
+  return bindWeight(id, role, WeightUse::Floats);
+}
+
+llvm::Error DispatchChecker::bindWeight(int32_t id, llvm::StringRef role,
+                                        WeightUse use) {
+  if (llvm::Error err = b.backendOf(d).bindWeight(b, id, use))
+    return fail(role + " " + describe(id) + " " +
+                llvm::toString(std::move(err)));
   return llvm::Error::success();
 }
 
@@ -152,17 +140,7 @@ llvm::Error DispatchChecker::matrix(int32_t id, llvm::StringRef role,
   if (v.shape.size() != rank)
     return fail(
         llvm::formatv("{0} {1} is not of rank {2}", role, describe(id), rank));
-  Bound &w = b.values[id];
-  const gguf::TensorInfo &t = *w.tensor;
-  if (!gguf::canDequantize(t.type) || !gguf::isValidRowLength(t.type, t.ne[0]))
-    return fail(role + " " + describe(id) + " is stored as " +
-                gguf::getTypeName(t.type) + ", which qn cannot multiply");
-  w.matrix.type = t.type;
-  w.matrix.data = t.data;
-  w.matrix.cols = t.ne[0];
-  w.matrix.rows = t.ne.size() > 1 ? t.ne[1] : 1;
-  w.matrix.rowBytes = gguf::rowBytes(t.type, t.ne[0]);
-  return llvm::Error::success();
+  return bindWeight(id, role, WeightUse::Matrix);
 }
 
 llvm::Error DispatchChecker::state(int32_t id, StateKind kind,
@@ -320,19 +298,10 @@ llvm::Error DispatchChecker::conv() {
                 describe(s));
   if (val(w).kind != ValueKind::Weight)
     return fail("the kernel " + describe(w) + " is not a weight");
-  if (llvm::Error err = floats(w, "the kernel"))
-    return err;
   if (llvm::Error err = shapeIs(w, "the kernel", {C, Kc}))
     return err;
-  Bound &kernel = b.values[w];
-  if (!kernel.convKernelT) {
-    std::vector<float> &t = b.owned.emplace_back(static_cast<size_t>(C * Kc));
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t i = 0; i < Kc; ++i)
-        t[i * C + c] = kernel.floats[c * Kc + i];
-    kernel.convKernelT = t.data();
-  }
-  needs.convWindow = std::max(needs.convWindow, (Kc - 1) * C);
+  if (llvm::Error err = bindWeight(w, "the kernel", WeightUse::ConvKernel))
+    return err;
   if (llvm::Error err = output())
     return err;
   if (llvm::Error err = shapeIs(d.results[0], "the result", val(x).shape))
@@ -382,9 +351,6 @@ llvm::Error DispatchChecker::attention() {
   if (llvm::Error err = arity(8, 3))
     return err;
   const AttentionParams &p = d.get<AttentionParams>();
-  if (p.impl != AttentionImpl::Plain)
-    return fail("impl " + attentionImplName(p.impl).str() +
-                " has no CPU kernel");
   const int64_t Hq = p.numHeads, Hkv = p.numKvHeads, Dh = p.headDim,
                 rope = p.ropeDims;
   if (Hq <= 0 || Hkv <= 0 || Dh <= 0 || Hq % Hkv != 0 || rope < 0 ||
@@ -430,9 +396,6 @@ llvm::Error DispatchChecker::attention() {
       return err;
   if (llvm::Error err = shapeIs(pos, "the positions", {T}))
     return err;
-  needs.qDim = std::max(needs.qDim, Hq * Dh);
-  needs.kvDim = std::max(needs.kvDim, Hkv * Dh);
-  needs.group = std::max(needs.group, Hq / Hkv);
   if (llvm::Error err = output())
     return err;
   if (llvm::Error err = shapeIs(d.results[0], "the result", {T, Hq * Dh}))
@@ -485,11 +448,6 @@ llvm::Error DispatchChecker::moe() {
     if (llvm::Error err = shapeIs(d.operands[8], "down_shexp", {D, Fs}))
       return err;
   }
-  needs.moe.D = std::max(needs.moe.D, D);
-  needs.moe.E = std::max(needs.moe.E, E);
-  needs.moe.F = std::max(needs.moe.F, F);
-  needs.moe.K = std::max(needs.moe.K, p.topK);
-  needs.moe.Fs = std::max(needs.moe.Fs, Fs);
   if (llvm::Error err = output())
     return err;
   return shapeIs(d.results[0], "the result", xs);
@@ -516,17 +474,24 @@ llvm::Error DispatchChecker::copy() {
   return shapeIs(dst, "the destination", val(src).shape);
 }
 
-llvm::Error DispatchChecker::kernelBound() {
-  const KernelParams &p = d.get<KernelParams>();
-  if (!p.kernel)
-    return fail("kernel '" + p.kernelName +
-                "' has no address (the plan's kernels were not compiled)");
-  return llvm::Error::success();
+llvm::Error DispatchChecker::transfer() {
+  if (llvm::Error err = arity(1, 1))
+    return err;
+  // Residence checked the backends: the source in `from`'s memory, the
+  // result in this one's.
+  const int32_t src = d.operands[0];
+  if (val(src).kind == ValueKind::Weight || val(src).kind == ValueKind::State)
+    return fail("the source " + describe(src) +
+                " is not an activation (weights and states are bound by each "
+                "backend, never transferred)");
+  if (!b.values[src].contiguous)
+    return fail("the source " + describe(src) + " is a strided view");
+  if (llvm::Error err = output(val(src).type))
+    return err;
+  return shapeIs(d.results[0], "the result", val(src).shape);
 }
 
 llvm::Error DispatchChecker::elementwise() {
-  if (llvm::Error err = kernelBound())
-    return err;
   if (d.results.size() != 1)
     return fail(llvm::formatv("{0} results, expected 1", d.results.size()));
   if (d.operands.size() + 1 > kMaxKernelArgs)
@@ -537,7 +502,6 @@ llvm::Error DispatchChecker::elementwise() {
   // The kernel reads operands with numpy broadcasting: leading dimensions
   // may be missing, a size-1 dimension repeats.
   const std::vector<int64_t> &out = val(d.results[0]).shape;
-  size_t words = 3 + 2 * out.size();
   for (size_t i = 0; i < d.operands.size(); ++i) {
     const int32_t id = d.operands[i];
     const std::string role = llvm::formatv("operand {0}", i).str();
@@ -553,16 +517,11 @@ llvm::Error DispatchChecker::elementwise() {
       return fail(role + " " + describe(id) +
                   " does not broadcast to the result " +
                   describe(d.results[0]));
-    words += 3 + 2 * in.size();
   }
-  needs.descriptorWords = std::max(needs.descriptorWords, words);
-  needs.kernelArgs = std::max(needs.kernelArgs, d.operands.size() + 1);
   return llvm::Error::success();
 }
 
 llvm::Error DispatchChecker::loop() {
-  if (llvm::Error err = kernelBound())
-    return err;
   const size_t args = d.operands.size() + d.results.size();
   if (args > kMaxKernelArgs)
     return fail(llvm::formatv("{0} operands and results, at most {1} "
@@ -570,7 +529,6 @@ llvm::Error DispatchChecker::loop() {
                               args, kMaxKernelArgs));
   // The kernel runs per sequence group: token-major values are cut into
   // the group's rows, states are the group's slot, the rest is whole.
-  size_t words = 0;
   auto perGroup = [&](int32_t id, llvm::StringRef role) -> llvm::Error {
     const Value &v = val(id);
     if (v.type != ElementType::F32)
@@ -583,7 +541,6 @@ llvm::Error DispatchChecker::loop() {
       return fail(role + " " + describe(id) +
                   ": only the tokens may be a loop kernel's dynamic "
                   "dimension");
-    words += 3 + 2 * v.shape.size();
     return llvm::Error::success();
   };
   for (size_t i = 0; i < d.operands.size(); ++i) {
@@ -616,8 +573,6 @@ llvm::Error DispatchChecker::loop() {
     if (llvm::Error err = perGroup(id, role))
       return err;
   }
-  needs.descriptorWords = std::max(needs.descriptorWords, words);
-  needs.kernelArgs = std::max(needs.kernelArgs, args);
   return llvm::Error::success();
 }
 
@@ -627,9 +582,6 @@ llvm::Error DispatchChecker::check() {
   if (dispatchKindName(d.kind) == "?")
     return fail(
         llvm::formatv("unknown dispatch kind {0}", static_cast<int>(d.kind)));
-  if (d.backend != Backend::Cpu)
-    return fail("a " + backendName(d.backend).str() +
-                " dispatch; this executor runs cpu dispatches only");
   if (d.params.index() != defaultParams(d.kind).index())
     return fail("its parameters are not those of a " +
                 dispatchKindName(d.kind).str() + " dispatch");
@@ -668,33 +620,35 @@ llvm::Error DispatchChecker::check() {
   case DispatchKind::Loop:
     err = loop();
     break;
+  case DispatchKind::Transfer:
+    err = transfer();
+    break;
   default:
     return fail(
         llvm::formatv("unknown dispatch kind {0}", static_cast<int>(d.kind)));
   }
   if (err)
     return err;
-  return noOverlap();
+  if (llvm::Error err = noOverlap())
+    return err;
+  // A transfer is the executor's: it calls the device side's `transfer`.
+  if (d.kind == DispatchKind::Transfer)
+    return llvm::Error::success();
+  return b.backendOf(d).reserve(b, index);
 }
 
 } // namespace
 
 llvm::Error checkDispatches(Bindings &b) {
-  ScratchNeeds needs;
   for (size_t i = 0; i < b.program.dispatches.size(); ++i) {
-    DispatchChecker checker(b, i, needs);
+    DispatchChecker checker(b, i);
     if (llvm::Error err = checker.check())
       return err;
   }
-  b.convWindow.assign(
-      static_cast<size_t>(std::max<int64_t>(needs.convWindow, 1)), 0.0f);
-  if (needs.qDim > 0)
-    b.attention.allocate(needs.qDim, needs.kvDim, needs.group, b.maxTokens,
-                         b.nCtx, b.nThreads);
-  if (needs.moe.D > 0)
-    b.moe.allocate(needs.moe, b.maxTokens);
-  b.descriptors.assign(needs.descriptorWords, 0);
-  b.kernelArgs.assign(needs.kernelArgs, nullptr);
+  for (DispatchBackend *backend : b.backends)
+    if (backend)
+      if (llvm::Error err = backend->finishReserving(b))
+        return err;
   return llvm::Error::success();
 }
 

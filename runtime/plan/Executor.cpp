@@ -1,7 +1,8 @@
-//===- Executor.cpp - runs a compiled Program on the CPU -----------------===//
+//===- Executor.cpp - runs a compiled Program on its backends ------------===//
 
 #include "runtime/plan/Executor.h"
 
+#include "runtime/cpu/CpuBackend.h"
 #include "runtime/plan/Bindings.h"
 
 #include "llvm/Support/ErrorHandling.h"
@@ -67,6 +68,10 @@ llvm::Error checkLogits(const Bindings &b) {
   const Bound &bound = b.values[p.logits];
   if (b.value(bound.root).kind != ValueKind::Scratch || !bound.contiguous)
     return b.valueError(p.logits, "logits are not contiguous scratch");
+  if (bound.home != Backend::Cpu)
+    return b.valueError(p.logits, "logits in " + backendName(bound.home) +
+                                      " memory (a transfer must bring them "
+                                      "to the cpu)");
   if (v.shape[0] == kOutputRows && llvm::none_of(p.values, [](const Value &x) {
         return x.kind == ValueKind::OutputRows;
       }))
@@ -91,7 +96,21 @@ void dumpResult(const Bindings &b, const Dispatch &d, const Dumper &dump) {
 
 } // namespace
 
-Executor::Executor(std::unique_ptr<Bindings> b) : b(std::move(b)) {}
+void runTransfer(Bindings &b, size_t index) {
+  const Dispatch &d = b.program.dispatches[index];
+  const Backend from = d.get<TransferParams>().from;
+  const int32_t src = d.operands[0], dst = d.results[0];
+  // The device side knows how to reach host memory, not the other way.
+  DispatchBackend &side = from == Backend::Cpu
+                              ? b.backendOf(d)
+                              : *b.backends[static_cast<size_t>(from)];
+  side.transfer(b.values[dst].data, d.backend, b.values[src].data, from,
+                static_cast<size_t>(b.elements(src)) *
+                    elementBytes(b.value(src).type));
+}
+
+Executor::Executor(Backends backends, std::unique_ptr<Bindings> b)
+    : backends(std::move(backends)), b(std::move(b)) {}
 
 Executor::~Executor() = default;
 
@@ -102,6 +121,16 @@ int64_t Executor::maxTokens() const { return b->maxTokens; }
 llvm::Expected<std::unique_ptr<Executor>>
 Executor::create(const Model &model, const Program &program, int64_t maxTokens,
                  KVType kvType, int64_t nCtx, unsigned nThreads) {
+  Backends backends;
+  backends.push_back(std::make_unique<cpu::CpuBackend>());
+  return create(model, program, maxTokens, kvType, nCtx, nThreads,
+                std::move(backends));
+}
+
+llvm::Expected<std::unique_ptr<Executor>>
+Executor::create(const Model &model, const Program &program, int64_t maxTokens,
+                 KVType kvType, int64_t nCtx, unsigned nThreads,
+                 Backends backends) {
   if (maxTokens < 1 || nCtx < 1)
     return llvm::createStringError(
         llvm::formatv("plan '{0}': ubatch of {1} tokens, context of {2} "
@@ -112,13 +141,29 @@ Executor::create(const Model &model, const Program &program, int64_t maxTokens,
   b->nCtx = nCtx;
   b->kvType = kvType;
   b->nThreads = std::max(nThreads, 1u);
+  for (const std::unique_ptr<DispatchBackend> &backend : backends) {
+    DispatchBackend *&slot = b->backends[static_cast<size_t>(backend->kind())];
+    if (slot)
+      return llvm::createStringError(
+          llvm::formatv("plan '{0}': two {1} backends", program.entry,
+                        backendName(backend->kind())));
+    slot = backend.get();
+  }
+  if (!b->backends[static_cast<size_t>(Backend::Cpu)])
+    return llvm::createStringError(
+        llvm::formatv("plan '{0}': no cpu backend (inputs, states and logits "
+                      "live in host memory)",
+                      program.entry));
+  if (llvm::Error err = assignResidence(*b))
+    return std::move(err);
   if (llvm::Error err = bindValues(*b))
     return std::move(err);
   if (llvm::Error err = checkDispatches(*b))
     return std::move(err);
   if (llvm::Error err = checkLogits(*b))
     return std::move(err);
-  return std::unique_ptr<Executor>(new Executor(std::move(b)));
+  return std::unique_ptr<Executor>(
+      new Executor(std::move(backends), std::move(b)));
 }
 
 void Executor::run(llvm::ArrayRef<int32_t> tokens,
@@ -144,9 +189,17 @@ void Executor::run(llvm::ArrayRef<int32_t> tokens,
   b.R = R;
 
   for (size_t i = 0; i < b.program.dispatches.size(); ++i) {
-    runDispatch(b, i, groups, pool, dump);
-    if (dump.enabled() && b.program.dispatches[i].runsFor(T))
-      dumpResult(b, b.program.dispatches[i], dump);
+    const Dispatch &d = b.program.dispatches[i];
+    if (!d.runsFor(T))
+      continue; // the other branch of a choice on the token count
+    if (b.elements(d.results[0]) != 0) { // e.g. no row wants logits
+      if (d.kind == DispatchKind::Transfer)
+        runTransfer(b, i);
+      else
+        b.backendOf(d).run(b, i, groups, pool, dump);
+    }
+    if (dump.enabled())
+      dumpResult(b, d, dump);
   }
 
   // The rows that want logits: all rows of an [R x V] result, or picked

@@ -72,6 +72,7 @@ enum class StateKind : uint8_t {
 
 /// Where a dispatch runs (the IR's `on cpu|cuda`).
 enum class Backend : uint8_t { Cpu, Cuda };
+constexpr size_t kNumBackends = 2;
 
 /// How a weight's blocks lie in memory (the IR's `weights(format:layout)`):
 /// `Rows` is the GGUF file's own layout, read in place.
@@ -154,6 +155,11 @@ enum class DispatchKind : uint8_t {
   /// values and the group's slot of each state (a state result is the
   /// state operand, updated in place).
   Loop,
+  /// Copies operands[0], in the memory of backend TransferParams::from,
+  /// into results[0], in the memory of the dispatch's own backend (the
+  /// IR's qn.dispatch.transfer: where placement cut the graph). The only
+  /// dispatch whose operand lives on another backend.
+  Transfer,
 };
 
 /// The parameters of each dispatch kind, named as the IR's dispatch op
@@ -193,8 +199,15 @@ struct KernelParams {
   void *kernel = nullptr;
 };
 
-using DispatchParams = std::variant<std::monostate, NormParams, DeltaNetParams,
-                                    AttentionParams, MoEParams, KernelParams>;
+/// Transfer: the backend the source lives on (the destination is the
+/// dispatch's backend).
+struct TransferParams {
+  Backend from = Backend::Cpu;
+};
+
+using DispatchParams =
+    std::variant<std::monostate, NormParams, DeltaNetParams, AttentionParams,
+                 MoEParams, KernelParams, TransferParams>;
 
 /// The parameters `kind` carries, default-valued: the one table of which
 /// struct goes with which kind (Check compares against it).
@@ -212,6 +225,8 @@ inline DispatchParams defaultParams(DispatchKind kind) {
   case DispatchKind::Elementwise:
   case DispatchKind::Loop:
     return KernelParams{};
+  case DispatchKind::Transfer:
+    return TransferParams{};
   case DispatchKind::Embed:
   case DispatchKind::Matmul:
   case DispatchKind::Conv1dCausal:
@@ -318,6 +333,8 @@ inline llvm::StringRef dispatchKindName(DispatchKind kind) {
     return "elementwise";
   case DispatchKind::Loop:
     return "loop";
+  case DispatchKind::Transfer:
+    return "transfer";
   }
   return "?";
 }

@@ -1,4 +1,4 @@
-//===- Dispatches.cpp - execute one dispatch of a Program ----------------===//
+//===- CpuDispatches.cpp - run one dispatch on the CPU -------------------===//
 //
 // Everything here was checked by checkDispatches: operand kinds, shapes,
 // contiguity and the weights' bindings, so each case only resolves the
@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/cpu/CpuBackend.h"
 #include "runtime/plan/Bindings.h"
 
 #include "runtime/kernels/Matmul.h"
@@ -21,7 +22,9 @@
 #include <cstring>
 #include <optional>
 
-namespace qn::runtime::plan {
+namespace qn::runtime::cpu {
+
+using namespace plan;
 
 namespace {
 
@@ -112,8 +115,21 @@ void deltaNet(Bindings &b, const Dispatch &d, llvm::ArrayRef<SeqGroup> groups,
   deltaNetGroups(o, groups, b.value(d.operands[5]).layer, choice, pool);
 }
 
-void attention(Bindings &b, const Dispatch &d, llvm::ArrayRef<SeqGroup> groups,
-               ThreadPool *pool, const Dumper &dump) {
+/// The layer in a name like `ffn_moe_out-3` (for the kernel's own dumps).
+std::optional<int64_t> layerOf(llvm::StringRef name) {
+  size_t dash = name.rfind('-');
+  int64_t layer;
+  if (dash == llvm::StringRef::npos ||
+      name.substr(dash + 1).getAsInteger(10, layer))
+    return std::nullopt;
+  return layer;
+}
+
+} // namespace
+
+void CpuBackend::attention(Bindings &b, const Dispatch &d,
+                           llvm::ArrayRef<SeqGroup> groups, ThreadPool *pool,
+                           const Dumper &dump) {
   const AttentionParams &p = d.get<AttentionParams>();
   AttentionDims dims;
   dims.nHead = p.numHeads, dims.nHeadKV = p.numKvHeads;
@@ -129,20 +145,11 @@ void attention(Bindings &b, const Dispatch &d, llvm::ArrayRef<SeqGroup> groups,
   a.T = b.rows(d.operands[0]);
   a.out = b.f32(d.results[0]);
   gatedAttention(dims, a, groups, b.value(d.operands[6]).layer, b.kvType,
-                 b.attention, pool, dump);
+                 attentionScratch, pool, dump);
 }
 
-/// The layer in a name like `ffn_moe_out-3` (for the kernel's own dumps).
-std::optional<int64_t> layerOf(llvm::StringRef name) {
-  size_t dash = name.rfind('-');
-  int64_t layer;
-  if (dash == llvm::StringRef::npos ||
-      name.substr(dash + 1).getAsInteger(10, layer))
-    return std::nullopt;
-  return layer;
-}
-
-void moe(Bindings &b, const Dispatch &d, ThreadPool *pool, const Dumper &dump) {
+void CpuBackend::moe(Bindings &b, const Dispatch &d, ThreadPool *pool,
+                     const Dumper &dump) {
   MoEWeights w;
   w.router = b.values[d.operands[1]].matrix;
   w.gateExps = b.values[d.operands[2]].matrix;
@@ -159,19 +166,13 @@ void moe(Bindings &b, const Dispatch &d, ThreadPool *pool, const Dumper &dump) {
   // The kernel's inner intermediates carry the layer in their names.
   std::optional<int64_t> layer = layerOf(d.name);
   static const Dumper none;
-  moeFFN(w, p.topK, b.f32(d.operands[0]), b.rows(d.operands[0]), b.moe, pool,
-         layer ? dump : none, layer.value_or(0), b.f32(d.results[0]));
+  moeFFN(w, p.topK, b.f32(d.operands[0]), b.rows(d.operands[0]), moeScratch,
+         pool, layer ? dump : none, layer.value_or(0), b.f32(d.results[0]));
 }
 
-} // namespace
-
-void runDispatch(Bindings &b, size_t index, llvm::ArrayRef<SeqGroup> groups,
-                 ThreadPool *pool, const Dumper &dump) {
+void CpuBackend::run(Bindings &b, size_t index, llvm::ArrayRef<SeqGroup> groups,
+                     ThreadPool *pool, const Dumper &dump) {
   const Dispatch &d = b.program.dispatches[index];
-  if (!d.runsFor(b.T))
-    return; // the other branch of a choice on the token count
-  if (b.elements(d.results[0]) == 0)
-    return; // e.g. the head when no row wants logits
   switch (d.kind) {
   case DispatchKind::Embed:
     embed(b, d);
@@ -208,7 +209,7 @@ void runDispatch(Bindings &b, size_t index, llvm::ArrayRef<SeqGroup> groups,
     const Value &state = b.value(d.operands[2]);
     causalConvGroups(b.f32(d.operands[0]), state.shape[0], state.shape[1] + 1,
                      b.values[d.operands[1]].convKernelT, groups, state.layer,
-                     b.convWindow.data(), b.f32(d.results[0]));
+                     convWindow.data(), b.f32(d.results[0]));
     return;
   }
   case DispatchKind::GatedDeltaNet:
@@ -224,12 +225,15 @@ void runDispatch(Bindings &b, size_t index, llvm::ArrayRef<SeqGroup> groups,
     copy(b, d);
     return;
   case DispatchKind::Elementwise:
-    runElementwise(b, d);
+    callKernel(b, d);
     return;
   case DispatchKind::Loop:
-    runLoop(b, d, groups);
+    for (const SeqGroup &g : groups)
+      callKernel(b, d, &g);
     return;
+  case DispatchKind::Transfer:
+    break; // the executor's (runTransfer)
   }
 }
 
-} // namespace qn::runtime::plan
+} // namespace qn::runtime::cpu

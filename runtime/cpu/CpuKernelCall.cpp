@@ -1,4 +1,4 @@
-//===- Elementwise.cpp - call a generated kernel -------------------------===//
+//===- CpuKernelCall.cpp - call a generated kernel -----------------------===//
 //
 // Elementwise and loop kernels come from codegen (ElementwiseKernel.h,
 // LoopKernel.h) with MLIR's C
@@ -10,13 +10,16 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/cpu/CpuBackend.h"
 #include "runtime/plan/Bindings.h"
 
 #include <array>
 #include <cstring>
 #include <utility>
 
-namespace qn::runtime::plan {
+namespace qn::runtime::cpu {
+
+using namespace plan;
 
 namespace {
 
@@ -81,27 +84,19 @@ size_t describe(const Bindings &b, int32_t id, int64_t *words,
   return 3 + 2 * r;
 }
 
-/// Calls the kernel of `d` with one descriptor per operand, then one per
-/// result (`group`: see describe).
-void callKernel(Bindings &b, const Dispatch &d,
-                const SeqGroup *group = nullptr) {
-  int64_t *words = b.descriptors.data();
+} // namespace
+
+// One descriptor per operand, then one per result (`group`: see describe).
+void CpuBackend::callKernel(Bindings &b, const Dispatch &d,
+                            const SeqGroup *group) {
+  int64_t *words = descriptors.data();
   size_t n = 0, used = 0;
   for (const std::vector<int32_t> *ids : {&d.operands, &d.results})
     for (int32_t id : *ids) {
-      b.kernelArgs[n++] = words + used;
+      kernelArgs[n++] = words + used;
       used += describe(b, id, words + used, group);
     }
-  callers[n](d.get<KernelParams>().kernel, b.kernelArgs.data());
+  callers[n](d.get<KernelParams>().kernel, kernelArgs.data());
 }
 
-} // namespace
-
-void runElementwise(Bindings &b, const Dispatch &d) { callKernel(b, d); }
-
-void runLoop(Bindings &b, const Dispatch &d, llvm::ArrayRef<SeqGroup> groups) {
-  for (const SeqGroup &g : groups)
-    callKernel(b, d, &g);
-}
-
-} // namespace qn::runtime::plan
+} // namespace qn::runtime::cpu
