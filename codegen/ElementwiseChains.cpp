@@ -78,6 +78,29 @@ std::vector<ElementwiseChain> findElementwiseChains(func::FuncOp func) {
   return chains;
 }
 
+func::FuncOp outlineDispatchBody(Operation *dispatch, ModuleOp into,
+                                 StringRef name) {
+  OpBuilder b(dispatch->getContext());
+  Block &body = dispatch->getRegion(0).front();
+  auto yield = llvm::cast<DispatchYieldOp>(body.getTerminator());
+  b.setInsertionPointToEnd(into.getBody());
+  auto source = func::FuncOp::create(
+      b, dispatch->getLoc(), name,
+      b.getFunctionType(body.getArgumentTypes(), yield.getValues().getTypes()));
+  Block *entry = source.addEntryBlock();
+  IRMapping map;
+  for (auto [arg, in] : llvm::zip(body.getArguments(), entry->getArguments()))
+    map.map(arg, in);
+  b.setInsertionPointToStart(entry);
+  for (Operation &op : body.without_terminator())
+    b.clone(op, map);
+  SmallVector<Value> values;
+  for (Value v : yield.getValues())
+    values.push_back(map.lookup(v));
+  func::ReturnOp::create(b, dispatch->getLoc(), values);
+  return source;
+}
+
 llvm::Expected<std::vector<ChainKernel>> emitDispatchKernels(ModuleOp model,
                                                              ModuleOp kernels) {
   MLIRContext *ctx = model.getContext();
@@ -85,7 +108,6 @@ llvm::Expected<std::vector<ChainKernel>> emitDispatchKernels(ModuleOp model,
   llvm::StringSet<> emitted;
   // Bodies are outlined into a scratch module, one function per kernel.
   OwningOpRef<ModuleOp> scratch(ModuleOp::create(UnknownLoc::get(ctx)));
-  OpBuilder b(ctx);
   llvm::Error err = llvm::Error::success();
   model.walk([&](Operation *d) {
     const bool chain = llvm::isa<DispatchElementwiseOp>(d);
@@ -101,24 +123,7 @@ llvm::Expected<std::vector<ChainKernel>> emitDispatchKernels(ModuleOp model,
     result.push_back({name, kernel, !chain});
     if (!emitted.insert(kernel).second)
       return;
-    Block &body = d->getRegion(0).front();
-    auto yield = llvm::cast<DispatchYieldOp>(body.getTerminator());
-    b.setInsertionPointToEnd(scratch->getBody());
-    auto source =
-        func::FuncOp::create(b, d->getLoc(), kernel,
-                             b.getFunctionType(body.getArgumentTypes(),
-                                               yield.getValues().getTypes()));
-    Block *entry = source.addEntryBlock();
-    IRMapping map;
-    for (auto [arg, in] : llvm::zip(body.getArguments(), entry->getArguments()))
-      map.map(arg, in);
-    b.setInsertionPointToStart(entry);
-    for (Operation &op : body.without_terminator())
-      b.clone(op, map);
-    SmallVector<Value> values;
-    for (Value v : yield.getValues())
-      values.push_back(map.lookup(v));
-    func::ReturnOp::create(b, d->getLoc(), values);
+    func::FuncOp source = outlineDispatchBody(d, *scratch, kernel);
     err = chain ? emitElementwiseKernel(source, kernels, kernel)
                 : emitLoopKernel(source, kernels, kernel);
   });

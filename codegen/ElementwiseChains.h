@@ -46,6 +46,13 @@ struct ChainKernel {
   bool loop = false;
 };
 
+/// The body of an elementwise or loop dispatch as a function `name` at the
+/// end of `into` (the dispatch's operands are its arguments, its yield its
+/// return): what every kernel emitter lowers.
+mlir::func::FuncOp outlineDispatchBody(mlir::Operation *dispatch,
+                                       mlir::ModuleOp into,
+                                       llvm::StringRef name);
+
 /// Emits one kernel per distinct `kernel` of the qn.dispatch.elementwise
 /// and qn.dispatch.loop ops of `model` into `kernels`; returns every
 /// dispatch with its kernel, in order.

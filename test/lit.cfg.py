@@ -25,3 +25,9 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 # Fixture-based tests need ../shared next to the checkout.
 if os.path.isdir(os.path.join(config.qn_shared_dir, "fixtures")):
     config.available_features.add("fixtures")
+
+# NVRTC (the CUDA toolkit) compiles generated CUDA C++ without a GPU; tests
+# that need it say `REQUIRES: nvrtc` and are skipped where it is missing.
+import ctypes.util
+if ctypes.util.find_library("nvrtc"):
+    config.available_features.add("nvrtc")

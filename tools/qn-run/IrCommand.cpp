@@ -1,7 +1,8 @@
 //===- IrCommand.cpp - `qn-run ir`: print the model's qn IR ---------------===//
 //
 //   qn-run ir -m MODEL.gguf [--entry prefill|decode|all] [--kv f16|f32]
-//             [--emit qn|kernels|plan] [--jit [--jit-cache DIR]]
+//             [--emit qn|dispatch|kernels|cuda|plan] [--nvrtc ARCH]
+//             [--jit [--jit-cache DIR]]
 //             [--delta-mode 0|1|2|auto] [-o FILE] [--time]
 //
 // Builds the qn IR module of the whole model (frontend/Qwen3NextIR.h): a
@@ -10,7 +11,10 @@
 // verifies with qn-opt. `--emit kernels` prints instead the loop kernels
 // generated for the model's elementwise chains (codegen/), `--jit` lowers and
 // JIT-compiles them and reports how many and how long on stderr. `--emit
-// plan` runs the whole compile path (codegen/CompileModel.h: pipeline with
+// cuda` prints the CUDA C++ the elementwise dispatches lower to
+// (codegen/cuda/); `--nvrtc compute_90` also compiles it with NVRTC (no GPU
+// needed) and reports on stderr. `--emit plan` runs the whole compile path
+// (codegen/CompileModel.h: pipeline with
 // --delta-mode, kernels, JIT) and prints the runtime plans of the entries.
 //
 //===----------------------------------------------------------------------===//
@@ -21,9 +25,11 @@
 #include "codegen/ElementwiseChains.h"
 #include "codegen/ElementwiseKernel.h"
 #include "codegen/ProgramPrinter.h"
+#include "codegen/cuda/CudaElementwise.h"
 #include "frontend/Qwen3NextIR.h"
 #include "gguf/GGUFFile.h"
 #include "gguf/Qwen3Next.h"
+#include "runtime/cuda/Nvrtc.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
@@ -62,9 +68,16 @@ cl::opt<std::string> emitWhat("emit",
                                        "dispatch-level IR after "
                                        "qn-cpu-codegen-pipeline), kernels "
                                        "(the generated elementwise "
-                                       "kernels) or plan (the compiled "
-                                       "runtime plans)"),
+                                       "kernels), cuda (the CUDA C++ of the "
+                                       "elementwise dispatches) or plan "
+                                       "(the compiled runtime plans)"),
                               cl::init("qn"), cl::sub(irCmd), cl::cat(irCat));
+cl::opt<std::string>
+    nvrtcArch("nvrtc",
+              cl::desc("with --emit cuda: compile the source with NVRTC for "
+                       "this virtual architecture (e.g. compute_90; no GPU "
+                       "needed) and report on stderr"),
+              cl::value_desc("arch"), cl::sub(irCmd), cl::cat(irCat));
 cl::opt<bool> jitKernels("jit",
                          cl::desc("JIT-compile the generated kernels for this "
                                   "CPU and report count and time on stderr"),
@@ -138,9 +151,11 @@ int runIr() {
     return fail("--kv must be f16 or f32, got '" + kvName + "'");
 
   if (emitWhat != "qn" && emitWhat != "dispatch" && emitWhat != "kernels" &&
-      emitWhat != "plan")
-    return fail("--emit must be qn, dispatch, kernels or plan, got '" +
+      emitWhat != "cuda" && emitWhat != "plan")
+    return fail("--emit must be qn, dispatch, kernels, cuda or plan, got '" +
                 emitWhat + "'");
+  if (!nvrtcArch.empty() && emitWhat != "cuda")
+    return fail("--nvrtc needs --emit cuda");
 
   auto file = qn::gguf::GGUFFile::open(modelPath);
   if (!file)
@@ -167,14 +182,50 @@ int runIr() {
                       model->hp.nLayer, seconds);
 
   // The dispatch level: what the kernels and plans are made from.
-  if (emitWhat == "dispatch" || emitWhat == "kernels" || jitKernels)
+  if (emitWhat == "dispatch" || emitWhat == "kernels" || emitWhat == "cuda" ||
+      jitKernels)
     if (llvm::Error err = qn::codegen::runCodegenPipeline(**module, deltaMode))
       return fail(modelPath + ": " + toString(std::move(err)));
+
+  std::string cudaSource;
+  if (emitWhat == "cuda") {
+    auto source = qn::codegen::cuda::emitCudaKernels(**module);
+    if (!source)
+      return fail(modelPath + ": " + toString(source.takeError()));
+    cudaSource = std::move(*source);
+    if (!nvrtcArch.empty()) {
+      auto nvrtc = qn::runtime::cuda::Nvrtc::load();
+      if (!nvrtc)
+        return fail(toString(nvrtc.takeError()));
+      auto nvrtcStart = std::chrono::steady_clock::now();
+      auto ptx = (*nvrtc)->compileToPtx(cudaSource, "qn-elementwise.cu",
+                                        nvrtcArch, {"--fmad=false"});
+      if (!ptx)
+        return fail(toString(ptx.takeError()));
+      size_t entries = 0;
+      for (size_t at = ptx->find(".entry"); at != std::string::npos;
+           at = ptx->find(".entry", at + 1))
+        ++entries;
+      errs() << formatv("qn-run ir: NVRTC {0}.{1} compiled {2} kernels for "
+                        "{3} in {4:f3} s ({5} bytes of PTX)\n",
+                        (*nvrtc)->major, (*nvrtc)->minor, entries,
+                        nvrtcArch.getValue(),
+                        std::chrono::duration<double>(
+                            std::chrono::steady_clock::now() - nvrtcStart)
+                            .count(),
+                        ptx->size());
+    }
+  }
 
   std::error_code ec;
   ToolOutputFile out(outputPath, ec, sys::fs::OF_TextWithCRLF);
   if (ec)
     return fail("cannot write '" + outputPath + "': " + ec.message());
+  if (emitWhat == "cuda") {
+    out.os() << cudaSource;
+    out.keep();
+    return 0;
+  }
 
   if (emitWhat == "kernels" || jitKernels) {
     qn::codegen::loadKernelDialects(ctx);

@@ -11,6 +11,7 @@
 #include "codegen/CpuJit.h"
 #include "codegen/ElementwiseChains.h"
 #include "codegen/ElementwiseKernel.h"
+#include "unittests/codegen/ElementwiseCases.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/IR/MLIRContext.h"
@@ -25,6 +26,7 @@
 #include <vector>
 
 using namespace mlir;
+using namespace qn::codegentest;
 
 namespace {
 
@@ -41,17 +43,6 @@ StridedMemRefType<float, N> view(std::vector<float> &data,
     stride *= sizes[d];
   }
   return m;
-}
-
-std::vector<float> random(size_t n, float lo, float hi, std::mt19937 &rng) {
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (float &x : v) {
-    x = dist(rng);
-    if (x == 0.0f)
-      x = 0.5f; // no zeros
-  }
-  return v;
 }
 
 /// Parses `source`, generates kernel `name` from its function @`name`, JITs.
@@ -91,37 +82,19 @@ void expectClose(const std::vector<float> &got, const std::vector<double> &want,
         << "element " << i;
 }
 
-// g = ssm_a * softplus(a + dt_bias): the decay of the gated delta rule.
-const char *kDecay = R"mlir(
-func.func @decay(%a: tensor<?x7xf32>, %dt: tensor<7xf32>, %ssm_a: tensor<7xf32>)
-    -> tensor<?x7xf32> {
-  %b = qn.add %a, %dt : tensor<?x7xf32>, tensor<7xf32>
-  %s = qn.softplus %b : tensor<?x7xf32>
-  %g = qn.mul %s, %ssm_a : tensor<?x7xf32>, tensor<7xf32>
-  return %g : tensor<?x7xf32>
-}
-)mlir";
-
 void checkDecay(void *fn) {
   std::mt19937 rng(1234);
   for (int64_t t : {1, 13, 64}) {
     // Inputs on both sides of softplus' threshold (x > 20 passes through).
-    std::vector<float> a = random(t * 7, -30.0f, 30.0f, rng);
-    std::vector<float> dt = random(7, -2.0f, 2.0f, rng);
-    std::vector<float> ssmA = random(7, -3.0f, -0.1f, rng);
+    std::vector<float> a = randomFloats(t * 7, -30.0f, 30.0f, rng);
+    std::vector<float> dt = randomFloats(7, -2.0f, 2.0f, rng);
+    std::vector<float> ssmA = randomFloats(7, -3.0f, -0.1f, rng);
     std::vector<float> out(t * 7, NAN);
     auto ma = view<2>(a, {t, 7}), mo = view<2>(out, {t, 7});
     auto mdt = view<1>(dt, {7}), msa = view<1>(ssmA, {7});
     reinterpret_cast<void (*)(void *, void *, void *, void *)>(fn)(&ma, &mdt,
                                                                    &msa, &mo);
-    std::vector<double> want(t * 7);
-    for (int64_t i = 0; i < t; ++i)
-      for (int64_t h = 0; h < 7; ++h) {
-        double x = double(a[i * 7 + h]) + dt[h];
-        double sp = x > 20 ? x : std::log1p(std::exp(x));
-        want[i * 7 + h] = ssmA[h] * sp;
-      }
-    expectClose(out, want, 2e-6);
+    expectClose(out, decayFormula(t, a, dt, ssmA), 2e-6);
   }
 }
 
@@ -134,21 +107,6 @@ TEST(ElementwiseJitTest, DecayChainMatchesFormula) {
   checkDecay(fn);
 }
 
-// The gated output norm's product: (n * w) * silu(z) over [T, H, d] with a
-// per-d weight, plus sigmoid and a scale to cover the other activations.
-const char *kGate = R"mlir(
-func.func @gate(%n: tensor<?x3x5xf32>, %w: tensor<5xf32>, %z: tensor<?x3x5xf32>,
-                %g: tensor<1x3x1xf32>) -> tensor<?x3x5xf32> {
-  %y = qn.mul %n, %w : tensor<?x3x5xf32>, tensor<5xf32>
-  %s = qn.silu %z : tensor<?x3x5xf32>
-  %p = qn.mul %y, %s : tensor<?x3x5xf32>, tensor<?x3x5xf32>
-  %q = qn.sigmoid %g : tensor<1x3x1xf32>
-  %r = qn.sub %p, %q : tensor<?x3x5xf32>, tensor<1x3x1xf32>
-  %o = qn.scale %r, 0.25 : tensor<?x3x5xf32>
-  return %o : tensor<?x3x5xf32>
-}
-)mlir";
-
 TEST(ElementwiseJitTest, BroadcastChainMatchesFormula) {
   MLIRContext ctx;
   void *fn = nullptr;
@@ -156,10 +114,10 @@ TEST(ElementwiseJitTest, BroadcastChainMatchesFormula) {
   ASSERT_TRUE(jit && fn);
   std::mt19937 rng(99);
   const int64_t t = 11;
-  std::vector<float> n = random(t * 15, -4.0f, 4.0f, rng);
-  std::vector<float> w = random(5, 0.5f, 1.5f, rng);
-  std::vector<float> z = random(t * 15, -8.0f, 8.0f, rng);
-  std::vector<float> g = random(3, -3.0f, 3.0f, rng);
+  std::vector<float> n = randomFloats(t * 15, -4.0f, 4.0f, rng);
+  std::vector<float> w = randomFloats(5, 0.5f, 1.5f, rng);
+  std::vector<float> z = randomFloats(t * 15, -8.0f, 8.0f, rng);
+  std::vector<float> g = randomFloats(3, -3.0f, 3.0f, rng);
   std::vector<float> out(t * 15, NAN);
   auto mn = view<3>(n, {t, 3, 5}), mz = view<3>(z, {t, 3, 5});
   auto mo = view<3>(out, {t, 3, 5});
@@ -167,38 +125,12 @@ TEST(ElementwiseJitTest, BroadcastChainMatchesFormula) {
   auto mg = view<3>(g, {1, 3, 1});
   reinterpret_cast<void (*)(void *, void *, void *, void *, void *)>(fn)(
       &mn, &mw, &mz, &mg, &mo);
-  std::vector<double> want(t * 15);
-  for (int64_t i = 0; i < t; ++i)
-    for (int64_t h = 0; h < 3; ++h)
-      for (int64_t d = 0; d < 5; ++d) {
-        size_t k = (i * 3 + h) * 5 + d;
-        double zz = z[k];
-        double silu = zz / (1 + std::exp(-zz));
-        double sig = 1 / (1 + std::exp(-double(g[h])));
-        want[k] = 0.25 * (double(n[k]) * w[d] * silu - sig);
-      }
+  std::vector<double> want = gateFormula(t, n, w, z, g);
   expectClose(out, want, 2e-6);
 }
 
-// The ops that joined the chains with ScalarElementwiseOpInterface (tanh,
-// div, max, min, abs, neg, log, sqrt, rsqrt): each formula compiles for the
-// CPU and matches libm in double, both tails of tanh included.
-const char *kMore = R"mlir(
-func.func @more(%x: tensor<?x6xf32>, %y: tensor<?x6xf32>) -> tensor<?x6xf32> {
-  %t = qn.tanh %x : tensor<?x6xf32>
-  %a = qn.abs %y : tensor<?x6xf32>
-  %s = qn.sqrt %a : tensor<?x6xf32>
-  %r = qn.rsqrt %a : tensor<?x6xf32>
-  %l = qn.log %a : tensor<?x6xf32>
-  %n = qn.neg %l : tensor<?x6xf32>
-  %q = qn.div %s, %r : tensor<?x6xf32>, tensor<?x6xf32>
-  %m = qn.max %t, %n : tensor<?x6xf32>, tensor<?x6xf32>
-  %k = qn.min %m, %q : tensor<?x6xf32>, tensor<?x6xf32>
-  %o = qn.add %k, %t : tensor<?x6xf32>, tensor<?x6xf32>
-  return %o : tensor<?x6xf32>
-}
-)mlir";
-
+// Every formula compiles for the CPU and matches libm in double, both
+// tails of tanh included.
 TEST(ElementwiseJitTest, EveryElementwiseFormulaMatchesLibm) {
   MLIRContext ctx;
   void *fn = nullptr;
@@ -206,18 +138,13 @@ TEST(ElementwiseJitTest, EveryElementwiseFormulaMatchesLibm) {
   ASSERT_TRUE(jit && fn);
   std::mt19937 rng(5);
   const int64_t t = 9;
-  std::vector<float> x = random(t * 6, -12.0f, 12.0f, rng);
-  std::vector<float> y = random(t * 6, -5.0f, 5.0f, rng);
+  std::vector<float> x = randomFloats(t * 6, -12.0f, 12.0f, rng);
+  std::vector<float> y = randomFloats(t * 6, -5.0f, 5.0f, rng);
   std::vector<float> out(t * 6, NAN);
   auto mx = view<2>(x, {t, 6}), my = view<2>(y, {t, 6}),
        mo = view<2>(out, {t, 6});
   reinterpret_cast<void (*)(void *, void *, void *)>(fn)(&mx, &my, &mo);
-  std::vector<double> want(t * 6);
-  for (size_t i = 0; i < want.size(); ++i) {
-    const double th = std::tanh(double(x[i])), a = std::fabs(double(y[i]));
-    const double q = std::sqrt(a) / (1 / std::sqrt(a));
-    want[i] = std::min(std::max(th, -std::log(a)), q) + th;
-  }
+  std::vector<double> want = moreFormula(x, y);
   expectClose(out, want, 2e-6);
 }
 
@@ -290,8 +217,8 @@ TEST(ElementwiseChainsTest, TreesEndAtSharedValuesAndHeavyOps) {
   ASSERT_TRUE(!!fn) << llvm::toString(fn.takeError());
   std::mt19937 rng(7);
   const int64_t t = 5;
-  std::vector<float> m = random(t * 4, -3.0f, 3.0f, rng);
-  std::vector<float> s = random(t * 4, -3.0f, 3.0f, rng);
+  std::vector<float> m = randomFloats(t * 4, -3.0f, 3.0f, rng);
+  std::vector<float> s = randomFloats(t * 4, -3.0f, 3.0f, rng);
   std::vector<float> out(t * 4, NAN);
   auto mm = view<2>(m, {t, 4}), ms = view<2>(s, {t, 4});
   auto mo = view<2>(out, {t, 4});
