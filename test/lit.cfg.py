@@ -17,6 +17,7 @@ config.test_exec_root = os.path.join(config.qn_obj_root, "test")
 config.substitutions.append(("%shared", config.qn_shared_dir))
 config.substitutions.append(("%fixtures", os.path.join(config.qn_shared_dir, "fixtures")))
 config.substitutions.append(("%src", config.qn_src_root))
+config.substitutions.append(("%qn_bin", config.qn_tools_dir))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.qn_tools_dir, append_path=True)
@@ -31,3 +32,12 @@ if os.path.isdir(os.path.join(config.qn_shared_dir, "fixtures")):
 import ctypes.util
 if ctypes.util.find_library("nvrtc"):
     config.available_features.add("nvrtc")
+
+# An NVIDIA driver (libcuda.so.1 loadable, as qn-exec opens it): tests of
+# what happens without one say `REQUIRES: !cuda-driver`.
+import ctypes
+try:
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass
