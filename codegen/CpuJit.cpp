@@ -8,6 +8,8 @@
 
 #include "codegen/CpuJit.h"
 
+#include "support/OutputFile.h"
+
 #include "mlir/Pass/Pass.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -23,6 +25,7 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
@@ -34,11 +37,16 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/Process.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/xxhash.h"
 #include "llvm/Target/TargetMachine.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace mlir;
 
@@ -84,22 +92,109 @@ emitObject(llvm::Module &module, llvm::TargetMachine &tm, unsigned optLevel) {
       llvm::StringRef(object.data(), object.size()), "qn-kernels.o");
 }
 
-/// Writes `data` to `path` through a temporary file and a rename, so that a
-/// concurrent reader never sees a partial object.
-llvm::Error writeAtomically(llvm::StringRef path, llvm::StringRef data) {
-  std::string tmp =
-      (path + ".tmp" + llvm::Twine(llvm::sys::Process::getProcessId())).str();
-  std::error_code ec;
-  {
-    llvm::raw_fd_ostream os(tmp, ec, llvm::sys::fs::OF_None);
-    if (ec)
-      return llvm::createStringError("cannot write the JIT cache file '" + tmp +
-                                     "': " + ec.message());
-    os << data;
+/// A cache entry is a header, then the object file. The header holds a hash
+/// of the whole key (the IR and the target), so an entry copied or renamed
+/// from other kernels is not loaded (its symbols would not match, or worse,
+/// match with other code), and a checksum of the object, so bit rot in the
+/// code bytes is caught before anything runs.
+struct CacheHeader {
+  char magic[8];
+  uint64_t keyLow, keyHigh; // xxh3_128 of the key
+  uint64_t objectBytes;
+  uint64_t objectHash; // xxh3_64 of the object
+};
+constexpr char kCacheMagic[8] = {'Q', 'N', 'J', 'I', 'T', 'C', '0', '1'};
+/// Kernel objects are a few MB; anything far larger is not ours.
+constexpr uint64_t kMaxCacheEntryBytes = uint64_t(1) << 30;
+
+llvm::ArrayRef<uint8_t> bytesOf(llvm::StringRef s) {
+  return {reinterpret_cast<const uint8_t *>(s.data()), s.size()};
+}
+
+CacheHeader makeHeader(llvm::XXH128_hash_t key, llvm::StringRef object) {
+  CacheHeader h;
+  std::memcpy(h.magic, kCacheMagic, sizeof(h.magic));
+  h.keyLow = key.low64;
+  h.keyHigh = key.high64;
+  h.objectBytes = object.size();
+  h.objectHash = llvm::xxh3_64bits(bytesOf(object));
+  return h;
+}
+
+/// The object cached at `path` for `key`, or null: missing (`why` empty) or
+/// unusable (`why` says how). Never blocks (a FIFO), never maps (a file
+/// rewritten under us), never reads more than kMaxCacheEntryBytes.
+std::unique_ptr<llvm::MemoryBuffer> loadCacheEntry(llvm::StringRef path,
+                                                   llvm::XXH128_hash_t key,
+                                                   std::string &why) {
+  const std::string p = path.str();
+  int fd = ::open(p.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != ENOENT)
+      why = std::error_code(errno, std::generic_category()).message();
+    return nullptr;
   }
-  if ((ec = llvm::sys::fs::rename(tmp, path)))
-    return llvm::createStringError("cannot write the JIT cache file '" + path +
-                                   "': " + ec.message());
+  llvm::scope_exit closeFd([fd] { ::close(fd); });
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    why = "not a regular file";
+    return nullptr;
+  }
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size < sizeof(CacheHeader) || size > kMaxCacheEntryBytes) {
+    why = "size " + std::to_string(size) + " is not that of a cache entry";
+    return nullptr;
+  }
+  auto buffer = llvm::MemoryBuffer::getOpenFile(
+      fd, path, size, /*RequiresNullTerminator=*/false, /*IsVolatile=*/true);
+  if (!buffer) {
+    why = buffer.getError().message();
+    return nullptr;
+  }
+  llvm::StringRef bytes = (*buffer)->getBuffer();
+  CacheHeader h;
+  std::memcpy(&h, bytes.data(), sizeof(h));
+  llvm::StringRef object = bytes.drop_front(sizeof(h));
+  if (std::memcmp(h.magic, kCacheMagic, sizeof(h.magic)) != 0) {
+    why = "no qn kernel cache header";
+    return nullptr;
+  }
+  if (h.keyLow != key.low64 || h.keyHigh != key.high64) {
+    why = "made for other kernels or another CPU";
+    return nullptr;
+  }
+  if (h.objectBytes != object.size() ||
+      h.objectHash != llvm::xxh3_64bits(bytesOf(object))) {
+    why = "checksum mismatch";
+    return nullptr;
+  }
+  auto copy = llvm::MemoryBuffer::getMemBufferCopy(object, "qn-kernels.o");
+  if (auto parsed =
+          llvm::object::ObjectFile::createObjectFile(copy->getMemBufferRef());
+      !parsed) {
+    why = llvm::toString(parsed.takeError());
+    return nullptr;
+  }
+  return copy;
+}
+
+/// Best effort: the object goes through a temporary and a rename (a reader
+/// never sees half an entry), replacing whatever was there, even a link or
+/// a FIFO.
+llvm::Error storeCacheEntry(llvm::StringRef path, llvm::XXH128_hash_t key,
+                            llvm::StringRef object) {
+  const CacheHeader h = makeHeader(key, object);
+  llvm::Error err = support::writeFileAtomically(
+      path, {},
+      [&](llvm::raw_ostream &os) {
+        os.write(reinterpret_cast<const char *>(&h), sizeof(h));
+        os << object;
+        return llvm::Error::success();
+      },
+      support::OutputFile::Links::Replace);
+  if (err)
+    return llvm::createStringError("JIT cache: " +
+                                   llvm::toString(std::move(err)));
   return llvm::Error::success();
 }
 
@@ -140,6 +235,7 @@ CpuJit::compile(ModuleOp module, const CpuJitOptions &options) {
 
   std::unique_ptr<CpuJit> result(new CpuJit());
   std::unique_ptr<llvm::MemoryBuffer> object;
+  llvm::XXH128_hash_t cacheKey{};
   if (!options.cacheDir.empty()) {
     // Key: the unoptimized IR and everything about the target that changes
     // the code.
@@ -150,23 +246,20 @@ CpuJit::compile(ModuleOp module, const CpuJitOptions &options) {
        << (*tm)->getTargetTriple().str() << "\n"
        << (*tm)->getTargetCPU() << "\n"
        << (*tm)->getTargetFeatureString() << "\nO" << options.optLevel << "\n";
+    cacheKey = llvm::xxh3_128bits(bytesOf(key));
     llvm::SmallString<256> path(options.cacheDir);
     llvm::sys::path::append(
-        path, llvm::formatv("qn-{0:x-16}.o", llvm::xxh3_64bits(key)).str());
+        path, llvm::formatv("qn-{0:x-16}.o", cacheKey.low64).str());
     result->cachePath = path.str().str();
-    // A cached object that does not parse (a damaged or foreign file) is
-    // ignored and rebuilt, never loaded.
-    if (auto cached = llvm::MemoryBuffer::getFile(path)) {
-      if (auto parsed = llvm::object::ObjectFile::createObjectFile(
-              (*cached)->getMemBufferRef())) {
-        object = std::move(*cached);
-        result->fromCache = true;
-      } else {
-        llvm::consumeError(parsed.takeError());
-        result->warning =
-            "ignored the damaged JIT cache file '" + result->cachePath + "'";
-      }
-    }
+    // A damaged, foreign or special cache file is ignored and rebuilt,
+    // never loaded.
+    std::string why;
+    object = loadCacheEntry(path, cacheKey, why);
+    if (object)
+      result->fromCache = true;
+    else if (!why.empty())
+      result->warning = "ignored the damaged JIT cache file '" +
+                        result->cachePath + "' (" + why + "); rebuilt it";
   }
   if (!object) {
     auto emitted = emitObject(*llvmModule, **tm, options.optLevel);
@@ -184,8 +277,9 @@ CpuJit::compile(ModuleOp module, const CpuJitOptions &options) {
                                       "directory '" +
                                       options.cacheDir + "': " + ec.message());
       else
-        err = writeAtomically(result->cachePath, object->getBuffer());
+        err = storeCacheEntry(result->cachePath, cacheKey, object->getBuffer());
       if (err) {
+        // One warning: a write failure says more than the damaged entry.
         result->warning = llvm::toString(std::move(err)) + " (not cached)";
         result->cachePath.clear();
       }

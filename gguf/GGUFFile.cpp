@@ -501,6 +501,13 @@ llvm::Expected<std::unique_ptr<GGUFFile>> GGUFFile::open(llvm::StringRef path) {
   return std::move(*file);
 }
 
+std::vector<std::string> GGUFFile::filePaths() const {
+  std::vector<std::string> paths{bufferIdentifier().str()};
+  for (const auto &shard : extraShards)
+    paths.push_back(shard->bufferIdentifier().str());
+  return paths;
+}
+
 const Value *GGUFFile::find(llvm::StringRef key) const {
   auto it = kvIndex.find(key);
   return it == kvIndex.end() ? nullptr : &kvs[it->second].second;

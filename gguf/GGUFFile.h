@@ -149,6 +149,9 @@ public:
   size_t fileSize() const { return buffer->getBufferSize(); }
   /// Number of files the tensors come from (1 unless split).
   size_t shardCount() const { return 1 + extraShards.size(); }
+  /// The paths of those files, this one first: what an output must never
+  /// overwrite while the tensors are mapped.
+  std::vector<std::string> filePaths() const;
   /// The file's bytes (mapped or owned by this object).
   llvm::StringRef bytes() const { return buffer->getBuffer(); }
 

@@ -2,6 +2,8 @@
 
 #include "gguf/GGUFWriter.h"
 
+#include "support/OutputFile.h"
+
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
@@ -228,29 +230,24 @@ std::string GGUFWriter::serialize() const {
   return out;
 }
 
-llvm::Error GGUFWriter::writeFile(llvm::StringRef path) const {
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
-  if (ec)
-    return llvm::createStringError(ec, path + ": " + ec.message());
-  os << header();
-  static const char zeros[256] = {};
-  for (const PendingTensor &t : tensors) {
-    t.forEachChunk([&](llvm::ArrayRef<uint8_t> bytes) {
-      os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
-    });
-    uint64_t pad = llvm::alignTo(t.size(), alignment) - t.size();
-    while (pad > 0) {
-      uint64_t n = std::min<uint64_t>(pad, sizeof(zeros));
-      os.write(zeros, n);
-      pad -= n;
+llvm::Error GGUFWriter::writeFile(llvm::StringRef path,
+                                  llvm::ArrayRef<std::string> inputs) const {
+  return support::writeFileAtomically(path, inputs, [&](llvm::raw_ostream &os) {
+    os << header();
+    static const char zeros[256] = {};
+    for (const PendingTensor &t : tensors) {
+      t.forEachChunk([&](llvm::ArrayRef<uint8_t> bytes) {
+        os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+      });
+      uint64_t pad = llvm::alignTo(t.size(), alignment) - t.size();
+      while (pad > 0) {
+        uint64_t n = std::min<uint64_t>(pad, sizeof(zeros));
+        os.write(zeros, n);
+        pad -= n;
+      }
     }
-  }
-  os.close();
-  if (os.has_error())
-    return llvm::createStringError(os.error(),
-                                   path + ": " + os.error().message());
-  return llvm::Error::success();
+    return llvm::Error::success();
+  });
 }
 
 } // namespace qn::gguf

@@ -59,8 +59,12 @@ public:
 
   /// The file's bytes.
   std::string serialize() const;
-  /// Streams the file to `path` (tensor bytes are not gathered in memory).
-  llvm::Error writeFile(llvm::StringRef path) const;
+  /// Streams the file to `path` (tensor bytes are not gathered in memory)
+  /// through support::OutputFile: refused when `path` is one of `inputs`
+  /// (the files the tensors come from), written to a temporary and renamed
+  /// over `path` only when complete.
+  llvm::Error writeFile(llvm::StringRef path,
+                        llvm::ArrayRef<std::string> inputs = {}) const;
 
 private:
   struct PendingTensor {

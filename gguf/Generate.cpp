@@ -545,7 +545,7 @@ llvm::Error generateQwen3Next(const GenOptions &optsIn, llvm::StringRef path) {
             }))
       return err;
   }
-  return w.writeFile(path);
+  return w.writeFile(path, {opts.vocabFrom});
 }
 
 } // namespace qn::gguf

@@ -10,6 +10,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <unistd.h>
 
@@ -233,6 +234,8 @@ llvm::Error Context::decode(llvm::ArrayRef<BatchToken> batch) {
         groups[gi].slot->reset();
     }
     forward(batch, rows, groups);
+    if (!dumpError.empty())
+      return llvm::createStringError(std::exchange(dumpError, {}));
     for (size_t gi = 0; gi < groups.size(); ++gi) {
       const BatchToken &last = batch[members[gi].back()];
       slots[last.seq].length = last.pos + 1;
@@ -260,7 +263,7 @@ void Context::forwardPlan(plan::Executor &exec,
   exec.run(llvm::ArrayRef(groupTokens).take_front(T),
            llvm::ArrayRef(groupPos).take_front(T), groups,
            llvm::ArrayRef(planRows).take_front(R), groupLogits.data(),
-           cparams.pool, Dumper(cparams.dumpDir));
+           cparams.pool, Dumper(cparams.dumpDir, &dumpError));
   for (size_t r = 0; r < R; ++r)
     std::copy_n(groupLogits.data() + r * V, V,
                 logits.data() + outputRow[idx[planRows[r]]] * V);
@@ -278,7 +281,7 @@ void Context::forward(llvm::ArrayRef<BatchToken> batch,
   const gguf::Qwen3NextHParams &hp = model.hparams();
   const int64_t T = static_cast<int64_t>(idx.size()), D = hp.nEmbd;
   const float eps = static_cast<float>(hp.rmsEps);
-  const Dumper dump(cparams.dumpDir);
+  const Dumper dump(cparams.dumpDir, &dumpError);
   for (int64_t t = 0; t < T; ++t) {
     groupPos[t] = batch[idx[t]].pos;
     model.embed(batch[idx[t]].token, hidden.data() + t * D);

@@ -121,6 +121,8 @@ private:
   int64_t nOutputs = 0;
   std::vector<int32_t> groupTokens, groupPos, planRows;
   std::unique_ptr<plan::Executor> prefillPlan, decodePlan;
+  /// The first failed write of a dump (--dump-dir), reported by decode.
+  std::string dumpError;
 };
 
 } // namespace qn::runtime

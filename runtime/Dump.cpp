@@ -2,6 +2,8 @@
 
 #include "runtime/Dump.h"
 
+#include "support/OutputFile.h"
+
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -16,14 +18,18 @@ void Dumper::operator()(const llvm::Twine &name, const float *data,
     return;
   llvm::SmallString<256> path(dir);
   llvm::sys::path::append(path, name + ".f32");
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec);
-  if (ec) {
-    llvm::errs() << "qn: cannot write dump " << path << ": " << ec.message()
-                 << "\n";
+  llvm::Error err =
+      support::writeFileAtomically(path, {}, [&](llvm::raw_ostream &os) {
+        os.write(reinterpret_cast<const char *>(data), sizeof(float) * n);
+        return llvm::Error::success();
+      });
+  if (!err)
     return;
-  }
-  os.write(reinterpret_cast<const char *>(data), sizeof(float) * n);
+  std::string message = "dump " + llvm::toString(std::move(err));
+  if (!firstError)
+    llvm::errs() << "qn: " << message << "\n";
+  else if (firstError->empty())
+    *firstError = std::move(message);
 }
 
 void Dumper::strided(const llvm::Twine &name, const float *data, int64_t rows,

@@ -23,7 +23,11 @@ namespace qn::runtime {
 class Dumper {
 public:
   Dumper() = default;
-  explicit Dumper(std::string dir) : dir(std::move(dir)) {}
+  /// The first write that fails (a full disk, an unwritable directory) is
+  /// recorded in `*firstError` when given, for the caller to report: a run
+  /// whose dump is incomplete must not end as a success.
+  explicit Dumper(std::string dir, std::string *firstError = nullptr)
+      : dir(std::move(dir)), firstError(firstError) {}
 
   bool enabled() const { return !dir.empty(); }
 
@@ -36,6 +40,7 @@ public:
 
 private:
   std::string dir;
+  std::string *firstError = nullptr;
 };
 
 } // namespace qn::runtime

@@ -12,6 +12,7 @@
 #include "runtime/Context.h"
 
 #include "runtime/layers/Layers.h"
+#include "support/OutputFile.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -66,34 +67,34 @@ llvm::Error Context::saveSequence(int32_t seq, llvm::StringRef path) const {
     return err;
   const gguf::Qwen3NextHParams &hp = model.hparams();
   const SequenceSlot &slot = slots[seq];
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec);
-  if (ec)
-    return error("cannot write state file '" + path + "': " + ec.message());
   auto header = geometry(hp, cparams.kvType);
   header[10] = static_cast<uint64_t>(slot.length);
   header[11] = payloadBytes(hp, cparams.kvType, slot.length);
-  os.write(kMagic, sizeof(kMagic));
-  os.write(reinterpret_cast<const char *>(header.data()),
-           sizeof(uint64_t) * header.size());
   const size_t kvRow = kvElementBytes(cparams.kvType) * hp.nHeadKV * hp.headDim;
-  for (int64_t il = 0; il < hp.nLayer; ++il) {
-    if (hp.isRecurrent[il]) {
-      os.write(reinterpret_cast<const char *>(slot.conv[il].data()),
-               sizeof(float) * slot.conv[il].size());
-      os.write(reinterpret_cast<const char *>(slot.delta[il].data()),
-               sizeof(float) * slot.delta[il].size());
-    } else {
-      os.write(reinterpret_cast<const char *>(slot.keys[il].data()),
-               kvRow * slot.length);
-      os.write(reinterpret_cast<const char *>(slot.values[il].data()),
-               kvRow * slot.length);
-    }
-  }
-  os.close();
-  if (os.has_error())
-    return error("cannot write state file '" + path +
-                 "': " + os.error().message());
+  // Never over the mapped model (its pages would vanish under the
+  // weights); a failed or interrupted save leaves an older state intact.
+  llvm::Error err = support::writeFileAtomically(
+      path, model.file().filePaths(), [&](llvm::raw_ostream &os) {
+        os.write(kMagic, sizeof(kMagic));
+        os.write(reinterpret_cast<const char *>(header.data()),
+                 sizeof(uint64_t) * header.size());
+        for (int64_t il = 0; il < hp.nLayer; ++il) {
+          if (hp.isRecurrent[il]) {
+            os.write(reinterpret_cast<const char *>(slot.conv[il].data()),
+                     sizeof(float) * slot.conv[il].size());
+            os.write(reinterpret_cast<const char *>(slot.delta[il].data()),
+                     sizeof(float) * slot.delta[il].size());
+          } else {
+            os.write(reinterpret_cast<const char *>(slot.keys[il].data()),
+                     kvRow * slot.length);
+            os.write(reinterpret_cast<const char *>(slot.values[il].data()),
+                     kvRow * slot.length);
+          }
+        }
+        return llvm::Error::success();
+      });
+  if (err)
+    return error("state file: " + llvm::toString(std::move(err)));
   return llvm::Error::success();
 }
 

@@ -12,6 +12,7 @@
 
 #include "gguf/Dequantize.h"
 #include "gguf/GGUFFile.h"
+#include "support/OutputFile.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
@@ -40,11 +41,10 @@ int runDequant() {
     return qn::gguftool::reportError(
         "dequant", createStringError(inputPath + ": no tensor named '" +
                                      tensorName + "'"));
-  std::error_code ec;
-  raw_fd_ostream os(outputPath, ec, sys::fs::OF_None);
-  if (ec)
-    return qn::gguftool::reportError(
-        "dequant", createStringError(ec, outputPath + ": " + ec.message()));
+  auto out =
+      qn::support::OutputFile::create(outputPath, (*fileOr)->filePaths());
+  if (!out)
+    return qn::gguftool::reportError("dequant", out.takeError());
   // Row by row keeps memory small for large tensors.
   const int64_t rowLen = t->ne[0];
   const uint64_t rowSize = rowBytes(t->type, rowLen);
@@ -56,14 +56,11 @@ int runDequant() {
       return qn::gguftool::reportError(
           "dequant", createStringError("tensor '" + t->name +
                                        "': " + toString(std::move(err))));
-    os.write(reinterpret_cast<const char *>(row.data()),
-             row.size() * sizeof(float));
+    out->os().write(reinterpret_cast<const char *>(row.data()),
+                    row.size() * sizeof(float));
   }
-  os.close();
-  if (os.has_error())
-    return qn::gguftool::reportError(
-        "dequant", createStringError(os.error(),
-                                     outputPath + ": " + os.error().message()));
+  if (Error err = out->commit())
+    return qn::gguftool::reportError("dequant", std::move(err));
   return 0;
 }
 

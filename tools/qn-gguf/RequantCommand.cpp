@@ -15,6 +15,7 @@
 #include "gguf/Dequantize.h"
 #include "gguf/GGUFWriter.h"
 #include "gguf/Quantize.h"
+#include "support/OutputFile.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -51,6 +52,9 @@ int runRequant() {
   if (!fileOr)
     return qn::gguftool::reportError("requant", fileOr.takeError());
   const GGUFFile &file = **fileOr;
+  // Refused before the (long) conversion, not only when writing.
+  if (Error err = qn::support::checkNotAnInput(outputPath, file.filePaths()))
+    return qn::gguftool::reportError("requant", std::move(err));
   const int64_t block = getTypeInfo(*target)->blockSize;
 
   GGUFWriter writer(file.alignment());
@@ -84,7 +88,7 @@ int runRequant() {
     if (err)
       return qn::gguftool::reportError("requant", std::move(err));
   }
-  if (Error err = writer.writeFile(outputPath))
+  if (Error err = writer.writeFile(outputPath, file.filePaths()))
     return qn::gguftool::reportError("requant", std::move(err));
   return 0;
 }

@@ -13,6 +13,7 @@
 #include "Command.h"
 
 #include "gguf/GGUFWriter.h"
+#include "support/OutputFile.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -30,6 +31,14 @@ cl::opt<std::string> outputPrefix(cl::Positional, cl::desc("<out-prefix>"),
 cl::opt<unsigned> parts("parts", cl::desc("number of files (2..99)"),
                         cl::init(2), cl::sub(splitCmd));
 
+/// OUT_PREFIX-0000<part+1>-of-0000N.gguf, gguf-split's names.
+std::string partPath(unsigned part) {
+  char suffix[64];
+  std::snprintf(suffix, sizeof(suffix), "-%05u-of-%05u.gguf", part + 1,
+                parts.getValue());
+  return outputPrefix + suffix;
+}
+
 int runSplit() {
   if (parts < 2 || parts > 99)
     return qn::gguftool::reportError(
@@ -43,6 +52,12 @@ int runSplit() {
         "split", createStringError(inputPath + ": already a split model"));
   ArrayRef<TensorInfo> tensors = file.tensors();
   const size_t perPart = (tensors.size() + parts - 1) / parts;
+  // Every part name is checked before the first is written: a clash with
+  // the input found at part 2 must not leave part 1 behind.
+  for (unsigned part = 0; part < parts; ++part)
+    if (Error err =
+            qn::support::checkNotAnInput(partPath(part), file.filePaths()))
+      return qn::gguftool::reportError("split", std::move(err));
   for (unsigned part = 0; part < parts; ++part) {
     GGUFWriter writer(file.alignment());
     if (part == 0)
@@ -59,10 +74,7 @@ int runSplit() {
       if (Error err = writer.addTensorView(t.name, t.type, t.ne,
                                            ArrayRef<uint8_t>(t.data, t.nbytes)))
         return qn::gguftool::reportError("split", std::move(err));
-    char suffix[64];
-    std::snprintf(suffix, sizeof(suffix), "-%05u-of-%05u.gguf", part + 1,
-                  parts.getValue());
-    if (Error err = writer.writeFile(outputPrefix + suffix))
+    if (Error err = writer.writeFile(partPath(part), file.filePaths()))
       return qn::gguftool::reportError("split", std::move(err));
   }
   return 0;

@@ -14,6 +14,7 @@
 
 #include "gguf/GGUFWriter.h"
 #include "gguf/Qwen3Next.h"
+#include "support/OutputFile.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
@@ -46,6 +47,8 @@ int runToSplit() {
   if (!fileOr)
     return qn::gguftool::reportError("to-split", fileOr.takeError());
   const GGUFFile &file = **fileOr;
+  if (Error err = qn::support::checkNotAnInput(outputPath, file.filePaths()))
+    return qn::gguftool::reportError("to-split", std::move(err));
   auto modelOr = describeQwen3Next(file);
   if (!modelOr)
     return qn::gguftool::reportError(
@@ -83,7 +86,7 @@ int runToSplit() {
     if (err)
       return qn::gguftool::reportError("to-split", std::move(err));
   }
-  if (Error err = writer.writeFile(outputPath))
+  if (Error err = writer.writeFile(outputPath, file.filePaths()))
     return qn::gguftool::reportError("to-split", std::move(err));
   return 0;
 }

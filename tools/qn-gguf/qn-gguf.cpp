@@ -12,6 +12,8 @@
 
 #include "Command.h"
 
+#include "support/StandardOutput.h"
+
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
@@ -44,7 +46,7 @@ int main(int argc, char **argv) {
                               "qn-gguf: inspect and rewrite GGUF files\n");
   for (auto &[sub, fn] : qn::gguftool::registry())
     if (*sub)
-      return fn();
+      return qn::support::checkStandardOutput("qn-gguf", fn());
   errs() << "qn-gguf: no command given; see qn-gguf --help\n";
   return 1;
 }

@@ -5,6 +5,12 @@
 // constants, scf for the chunk loop of decomposed delta nets. The codegen
 // passes (qn-form-dispatches) load the kernel dialects they need.
 //
+// The files are handled here rather than by MlirOptMain so that the output
+// discipline of docs/reliability.md holds: `-o` naming the input is refused
+// before anything is opened for writing, the input is read (not mapped),
+// and the output is a temporary renamed over `-o` only when the pipeline
+// succeeded, so a failing run never deletes or truncates anything.
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/CodegenPasses.h"
@@ -17,8 +23,22 @@
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
 #include "passes/Passes.h"
+#include "support/OutputFile.h"
+#include "support/StandardOutput.h"
+
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace {
+int fail(llvm::Error err) {
+  llvm::errs() << "qn-opt: " << llvm::toString(std::move(err)) << "\n";
+  return 1;
+}
+} // namespace
 
 int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
   mlir::DialectRegistry registry;
   registry
       .insert<qn::QNDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
@@ -30,6 +50,32 @@ int main(int argc, char **argv) {
   // Generic clean-ups that pipelines combine with qn passes.
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
-  return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "qn optimizer driver\n", registry));
+  auto [inputPath, outputPath] = mlir::registerAndParseCLIOptions(
+      argc, argv, "qn optimizer driver\n", registry);
+  if (llvm::Error err = qn::support::checkNotAnInput(outputPath, {inputPath}))
+    return fail(std::move(err));
+  mlir::MlirOptMainConfig config =
+      mlir::MlirOptMainConfig::createFromCLOptions();
+  // Volatile: read into memory, never mapped (a mapped input dies with
+  // SIGBUS when someone rewrites it under us).
+  auto input = inputPath == "-"
+                   ? llvm::MemoryBuffer::getSTDIN()
+                   : llvm::MemoryBuffer::getFile(
+                         inputPath, /*IsText=*/false,
+                         /*RequiresNullTerminator=*/true, /*IsVolatile=*/true);
+  if (!input)
+    return fail(llvm::createStringError(
+        input.getError(), "cannot open input file '" + inputPath +
+                              "': " + input.getError().message()));
+  auto output = qn::support::OutputFile::create(outputPath, {inputPath});
+  if (!output)
+    return fail(output.takeError());
+  if (mlir::failed(mlir::MlirOptMain(output->os(), std::move(*input), registry,
+                                     config))) {
+    output->discard();
+    return qn::support::checkStandardOutput("qn-opt", 1);
+  }
+  if (llvm::Error err = output->commit())
+    return fail(std::move(err));
+  return qn::support::checkStandardOutput("qn-opt", 0);
 }

@@ -30,12 +30,12 @@
 #include "gguf/GGUFFile.h"
 #include "gguf/Qwen3Next.h"
 #include "runtime/cuda/Nvrtc.h"
+#include "support/OutputFile.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -104,7 +104,8 @@ int fail(const Twine &message) {
 /// `--emit plan`: compile the model (both entries) and print the plans of
 /// the entries --entry names; the compile summary goes to stderr.
 int printPlans(const qn::gguf::Qwen3NextModel &model,
-               const qn::frontend::IRBuildOptions &options) {
+               const qn::frontend::IRBuildOptions &options,
+               ArrayRef<std::string> inputs) {
   qn::codegen::CompileOptions compile;
   compile.kvType = options.kvType;
   compile.deltaMode = deltaMode;
@@ -122,15 +123,15 @@ int printPlans(const qn::gguf::Qwen3NextModel &model,
                                        : "JIT-compiled",
                     s.jitSeconds, s.prefillDispatches, s.prefillSlots,
                     s.decodeDispatches, s.decodeSlots);
-  std::error_code ec;
-  ToolOutputFile out(outputPath, ec, sys::fs::OF_TextWithCRLF);
-  if (ec)
-    return fail("cannot write '" + outputPath + "': " + ec.message());
+  auto out = qn::support::OutputFile::create(outputPath, inputs);
+  if (!out)
+    return fail(toString(out.takeError()));
   if (options.entries != qn::frontend::EntrySet::Decode)
-    qn::codegen::printProgram(out.os(), (*compiled)->prefill());
+    qn::codegen::printProgram(out->os(), (*compiled)->prefill());
   if (options.entries != qn::frontend::EntrySet::Prefill)
-    qn::codegen::printProgram(out.os(), (*compiled)->decode());
-  out.keep();
+    qn::codegen::printProgram(out->os(), (*compiled)->decode());
+  if (Error err = out->commit())
+    return fail(toString(std::move(err)));
   return 0;
 }
 
@@ -160,12 +161,15 @@ int runIr() {
   auto file = qn::gguf::GGUFFile::open(modelPath);
   if (!file)
     return fail(toString(file.takeError()));
+  const std::vector<std::string> inputs = (*file)->filePaths();
+  if (Error err = qn::support::checkNotAnInput(outputPath, inputs))
+    return fail(toString(std::move(err)));
   auto model = qn::gguf::describeQwen3Next(**file);
   if (!model)
     return fail(modelPath + ": " + toString(model.takeError()));
 
   if (emitWhat == "plan")
-    return printPlans(*model, options);
+    return printPlans(*model, options, inputs);
 
   // The module is built in one thread; the context's pool is not needed.
   mlir::MLIRContext ctx(mlir::MLIRContext::Threading::DISABLED);
@@ -217,13 +221,13 @@ int runIr() {
     }
   }
 
-  std::error_code ec;
-  ToolOutputFile out(outputPath, ec, sys::fs::OF_TextWithCRLF);
-  if (ec)
-    return fail("cannot write '" + outputPath + "': " + ec.message());
+  auto out = qn::support::OutputFile::create(outputPath, inputs);
+  if (!out)
+    return fail(toString(out.takeError()));
   if (emitWhat == "cuda") {
-    out.os() << cudaSource;
-    out.keep();
+    out->os() << cudaSource;
+    if (Error err = out->commit())
+      return fail(toString(std::move(err)));
     return 0;
   }
 
@@ -235,8 +239,8 @@ int runIr() {
     if (!names)
       return fail(modelPath + ": " + toString(names.takeError()));
     if (emitWhat == "kernels") {
-      (*kernels)->print(out.os());
-      out.os() << "\n";
+      (*kernels)->print(out->os());
+      out->os() << "\n";
     }
     if (jitKernels) {
       auto jitStart = std::chrono::steady_clock::now();
@@ -262,15 +266,17 @@ int runIr() {
                             .count());
     }
     if (emitWhat == "kernels") {
-      out.keep();
+      if (Error err = out->commit())
+        return fail(toString(std::move(err)));
       return 0;
     }
   }
   // Values print under their peer names (%attn_norm-3), as the NameLocs
   // the frontend gives them say; the IR parses the same either way.
-  (*module)->print(out.os(), mlir::OpPrintingFlags().printNameLocAsPrefix());
-  out.os() << "\n";
-  out.keep();
+  (*module)->print(out->os(), mlir::OpPrintingFlags().printNameLocAsPrefix());
+  out->os() << "\n";
+  if (Error err = out->commit())
+    return fail(toString(std::move(err)));
   return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "runtime/Context.h"
 #include "runtime/Model.h"
 #include "runtime/ThreadPool.h"
+#include "support/OutputFile.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
@@ -87,6 +88,11 @@ int runLogits() {
     return run::fail(cmd, tokens.takeError());
   if (tokens->empty())
     return run::fail(cmd, "no tokens given (--tokens 1,2,3 or --tokens-file)");
+  // Refused before the model is even mapped; the split parts are checked
+  // again when the output is created.
+  if (Error err =
+          qn::support::checkNotAnInput(outPath, {modelPath, tokensFile}))
+    return run::fail(cmd, std::move(err));
 
   auto model = runtime::Model::open(modelPath);
   if (!model)
@@ -101,17 +107,16 @@ int runLogits() {
     return run::fail(cmd, "the prompt has " + Twine(tokens->size()) +
                               " tokens, more than the context of " +
                               Twine(nCtx) + " (-c)");
-  if (!dumpDir.empty())
+  if (!dumpDir.empty()) {
     if (std::error_code ec = sys::fs::create_directories(dumpDir))
       return run::fail(cmd, "cannot create dump directory '" + dumpDir +
                                 "': " + ec.message());
+    if (std::error_code ec =
+            sys::fs::access(dumpDir, sys::fs::AccessMode::Write))
+      return run::fail(cmd, "cannot write into the dump directory '" + dumpDir +
+                                "': " + ec.message());
+  }
 
-  // Open the output before the (possibly long) run so a bad path fails
-  // fast.
-  std::error_code ec;
-  raw_fd_ostream os(outPath, ec, sys::fs::OF_None);
-  if (ec)
-    return run::fail(cmd, "cannot write '" + outPath + "': " + ec.message());
   runtime::ThreadPool pool(threads);
   runtime::ContextParams params;
   params.nCtx = nCtx;
@@ -127,6 +132,15 @@ int runLogits() {
   if (!ctx)
     return run::fail(cmd, ctx.takeError());
 
+  // Every flag is checked by now. The output is a temporary until the
+  // logits are complete (the old --out stays intact until then); opened
+  // before the (possibly long) run so a bad path fails fast.
+  std::vector<std::string> inputs = (*model)->file().filePaths();
+  inputs.push_back(tokensFile);
+  auto out = qn::support::OutputFile::create(outPath, inputs);
+  if (!out)
+    return run::fail(cmd, out.takeError());
+
   std::vector<runtime::BatchToken> batch(tokens->size());
   for (size_t i = 0; i < batch.size(); ++i)
     batch[i] = {(*tokens)[i], static_cast<int32_t>(i), 0, true};
@@ -134,12 +148,10 @@ int runLogits() {
     return run::fail(cmd, std::move(err));
 
   for (int64_t i = 0; i < (*ctx)->numOutputs(); ++i)
-    os.write(reinterpret_cast<const char *>((*ctx)->outputLogits(i)),
-             sizeof(float) * V);
-  os.close();
-  if (os.has_error())
-    return run::fail(cmd,
-                     "cannot write '" + outPath + "': " + os.error().message());
+    out->os().write(reinterpret_cast<const char *>((*ctx)->outputLogits(i)),
+                    sizeof(float) * V);
+  if (Error err = out->commit())
+    return run::fail(cmd, std::move(err));
   return 0;
 }
 

@@ -31,6 +31,7 @@
 #include "runtime/Context.h"
 #include "runtime/Model.h"
 #include "runtime/ThreadPool.h"
+#include "support/OutputFile.h"
 #include "tokenizer/Tokenizer.h"
 
 #include "llvm/Support/Endian.h"
@@ -123,7 +124,7 @@ struct SavedLogits {
   const char *tokens = nullptr; // i32 LE
   const char *logits = nullptr; // f32 LE
   int32_t token(size_t i) const {
-    return support::endian::read32le(tokens + 4 * i);
+    return llvm::support::endian::read32le(tokens + 4 * i);
   }
   /// Row r of chunk c, decoded to host floats into `out`.
   void row(uint64_t chunk, uint64_t r, uint64_t nScored,
@@ -131,7 +132,7 @@ struct SavedLogits {
     out.resize(nVocab);
     const char *p = logits + ((chunk * nScored + r) * nVocab) * 4;
     for (uint32_t i = 0; i < nVocab; ++i) {
-      uint32_t bits = support::endian::read32le(p + 4 * i);
+      uint32_t bits = llvm::support::endian::read32le(p + 4 * i);
       std::memcpy(&out[i], &bits, 4);
     }
   }
@@ -154,11 +155,11 @@ Expected<SavedLogits> readSaved(StringRef path) {
   if (data.size() < kHeaderBytes || std::memcmp(data.data(), kMagic, 8))
     return bad("not a logits file written by --save-logits");
   const char *h = data.data() + 8;
-  if (support::endian::read32le(h) != 1)
-    return bad("unknown version " + Twine(support::endian::read32le(h)));
-  s.nCtx = support::endian::read32le(h + 4);
-  s.nVocab = support::endian::read32le(h + 8);
-  s.nChunks = support::endian::read32le(h + 12);
+  if (llvm::support::endian::read32le(h) != 1)
+    return bad("unknown version " + Twine(llvm::support::endian::read32le(h)));
+  s.nCtx = llvm::support::endian::read32le(h + 4);
+  s.nVocab = llvm::support::endian::read32le(h + 8);
+  s.nChunks = llvm::support::endian::read32le(h + 12);
   if (s.nCtx < 4 || s.nVocab == 0 || s.nChunks == 0)
     return bad("empty or invalid header");
   const uint64_t nScored = s.nCtx - 1 - s.nCtx / 2;
@@ -174,7 +175,7 @@ Expected<SavedLogits> readSaved(StringRef path) {
 
 void writeU32(raw_ostream &os, uint32_t v) {
   char b[4];
-  support::endian::write32le(b, v);
+  llvm::support::endian::write32le(b, v);
   os.write(b, 4);
 }
 
@@ -223,6 +224,11 @@ int runPerplexity() {
   auto kv = run::parseKVType(kvType);
   if (!kv)
     return run::fail(kCmd, kv.takeError());
+  // Refused before anything is read; the split parts of the model are
+  // checked again when the output is created.
+  if (Error err = qn::support::checkNotAnInput(
+          saveLogits, {modelPath, textFile, tokensFile, kldBase}))
+    return run::fail(kCmd, std::move(err));
 
   std::optional<SavedLogits> base;
   if (!kldBase.empty()) {
@@ -271,22 +277,6 @@ int runPerplexity() {
                                    kldBase + " (another text or tokenizer)");
   }
 
-  std::optional<raw_fd_ostream> saveOs;
-  if (!saveLogits.empty()) {
-    std::error_code ec;
-    saveOs.emplace(saveLogits, ec, sys::fs::OF_None);
-    if (ec)
-      return run::fail(kCmd,
-                       "cannot write '" + saveLogits + "': " + ec.message());
-    saveOs->write(kMagic, 8);
-    writeU32(*saveOs, 1);
-    writeU32(*saveOs, static_cast<uint32_t>(nCtx));
-    writeU32(*saveOs, static_cast<uint32_t>(V));
-    writeU32(*saveOs, static_cast<uint32_t>(nChunks));
-    for (int64_t i = 0; i < nChunks * nCtx; ++i)
-      writeU32(*saveOs, static_cast<uint32_t>((*tokens)[i]));
-  }
-
   runtime::ThreadPool pool(threads);
   runtime::ContextParams params;
   params.nCtx = nCtx;
@@ -300,6 +290,26 @@ int runPerplexity() {
   if (!ctxOr)
     return run::fail(kCmd, ctxOr.takeError());
   runtime::Context &ctx = **ctxOr;
+
+  // Every flag is checked by now. The saved logits are a temporary until
+  // the last chunk is scored: an old file stays intact until then.
+  std::optional<qn::support::OutputFile> save;
+  if (!saveLogits.empty()) {
+    std::vector<std::string> inputs = (*model)->file().filePaths();
+    inputs.insert(inputs.end(), {textFile, tokensFile, kldBase});
+    auto out = qn::support::OutputFile::create(saveLogits, inputs);
+    if (!out)
+      return run::fail(kCmd, out.takeError());
+    save.emplace(std::move(*out));
+    raw_ostream &os = save->os();
+    os.write(kMagic, 8);
+    writeU32(os, 1);
+    writeU32(os, static_cast<uint32_t>(nCtx));
+    writeU32(os, static_cast<uint32_t>(V));
+    writeU32(os, static_cast<uint32_t>(nChunks));
+    for (int64_t i = 0; i < nChunks * nCtx; ++i)
+      writeU32(os, static_cast<uint32_t>((*tokens)[i]));
+  }
 
   const bool progress = !jsonOutput && sys::Process::StandardErrIsDisplayed();
   auto tok = tokenizer::Tokenizer::fromGGUF((*model)->file());
@@ -339,8 +349,8 @@ int runPerplexity() {
       nll += v;
       nll2 += v * v;
       count += 1;
-      if (saveOs)
-        saveOs->write(reinterpret_cast<const char *>(l), sizeof(float) * V);
+      if (save)
+        save->os().write(reinterpret_cast<const char *>(l), sizeof(float) * V);
       if (base) {
         base->row(c, r, nScored, baseRow);
         logSoftmax(baseRow.data(), V, blp);
@@ -369,12 +379,9 @@ int runPerplexity() {
       errs() << formatv("[{0}]{1:f4}\r", c + 1, ppl);
     }
   }
-  if (saveOs) {
-    saveOs->close();
-    if (saveOs->has_error())
-      return run::fail(kCmd, "cannot write '" + saveLogits +
-                                 "': " + saveOs->error().message());
-  }
+  if (save)
+    if (Error err = save->commit())
+      return run::fail(kCmd, std::move(err));
 
   auto [meanNll, errNll] = meanAndError(nll, nll2, count);
   const double ppl = std::exp(meanNll);

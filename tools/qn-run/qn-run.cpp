@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "Command.h"
 
+#include "support/StandardOutput.h"
+
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
@@ -33,12 +35,14 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "qn-run: run Qwen3-Next GGUF models with the qn compiler and runtime\n");
+  // A failed write to stdout (a full disk) is reported, not left to
+  // llvm::outs()'s destructor, which would abort.
   for (auto &[sub, fn] : qn::run::registry())
     if (*sub)
-      return fn();
+      return qn::support::checkStandardOutput("qn-run", fn());
   for (auto &[sub, fn] : qn::run::registry())
     if (sub == &cl::SubCommand::getTopLevel())
-      return fn();
+      return qn::support::checkStandardOutput("qn-run", fn());
   errs() << "qn-run: no command given; see qn-run --help\n";
   return 1;
 }
