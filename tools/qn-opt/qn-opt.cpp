@@ -7,6 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "NestingLimit.h"
+
 #include "codegen/CodegenPasses.h"
 #include "dialect/QNDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -17,6 +19,8 @@
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
 #include "passes/Passes.h"
+
+#include "llvm/Support/raw_ostream.h"
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
@@ -30,6 +34,12 @@ int main(int argc, char **argv) {
   // Generic clean-ups that pipelines combine with qn passes.
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
+  auto [inputPath, outputPath] = mlir::registerAndParseCLIOptions(
+      argc, argv, "qn optimizer driver\n", registry);
+  if (llvm::Error err = qn::opt::checkInputNesting(inputPath)) {
+    llvm::errs() << "qn-opt: " << llvm::toString(std::move(err)) << "\n";
+    return 1;
+  }
   return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "qn optimizer driver\n", registry));
+      mlir::MlirOptMain(argc, argv, inputPath, outputPath, registry));
 }

@@ -125,9 +125,18 @@ Expected<double> runOnce(runtime::Context &ctx, int64_t p, int64_t g,
 int runBench() {
   if (modelPath.empty())
     return run::fail(kCmd, "no model given (-m MODEL)");
-  if (nPrompt < 0 || nGen < 0 || reps <= 0 || ubatch <= 0 || parallel <= 0)
-    return run::fail(kCmd,
-                     "-p/-n must be >= 0, -r, --ubatch and --parallel > 0");
+  if (Error err = run::checkFlagRanges({
+          {"-p", nPrompt, 0, run::kMaxPositions},
+          {"-n", nGen, 0, run::kMaxPositions},
+          {"-r", reps, 1, 1000000},
+          {"--ubatch", ubatch, 1, run::kMaxPositions},
+          {"--parallel", parallel, 1, 4096},
+          run::threadsRange(threads),
+      }))
+    return run::fail(kCmd, std::move(err));
+  auto nCtx = run::addPositions("-p", nPrompt, "-n", nGen);
+  if (!nCtx)
+    return run::fail(kCmd, nCtx.takeError());
   if (outFormat != "md" && outFormat != "json")
     return run::fail(kCmd, "unknown output format '" + outFormat +
                                "' (use md or json)");
@@ -142,7 +151,7 @@ int runBench() {
     return run::fail(kCmd, model.takeError());
   runtime::ThreadPool pool(threads);
   runtime::ContextParams params;
-  params.nCtx = std::max<int64_t>(nPrompt + nGen, 1);
+  params.nCtx = std::max<int64_t>(*nCtx, 1);
   params.nSeqMax = parallel;
   params.nUBatch = ubatch;
   params.kvType = *kv;

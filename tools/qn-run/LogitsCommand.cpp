@@ -70,10 +70,12 @@ int runLogits() {
     return run::fail(cmd, "no output file given (--out FILE)");
   if (tokensArg.getNumOccurrences() && !tokensFile.empty())
     return run::fail(cmd, "give either --tokens or --tokens-file, not both");
-  if (ubatch <= 0)
-    return run::fail(cmd, "--ubatch must be positive");
-  if (nCtx <= 0)
-    return run::fail(cmd, "-c must be positive");
+  if (Error err = run::checkFlagRanges({
+          {"--ubatch", ubatch, 1, run::kMaxPositions},
+          {"-c", nCtx, 1, run::kMaxPositions},
+          run::threadsRange(threads),
+      }))
+    return run::fail(cmd, std::move(err));
   auto kv = run::parseKVType(kvType);
   if (!kv)
     return run::fail(cmd, kv.takeError());

@@ -5,6 +5,7 @@
 
 #include "runtime/ops/Attention.h"
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -22,6 +23,28 @@ llvm::Expected<std::vector<int32_t>> readTokenFile(llvm::StringRef path);
 
 /// "f16" / "f32" (case-insensitive).
 llvm::Expected<runtime::KVType> parseKVType(llvm::StringRef name);
+
+/// Positions are int32 in a batch, so no count of tokens may exceed this.
+constexpr int64_t kMaxPositions = 2147483647;
+
+/// The domain of one integer flag: each command lists its flags in one
+/// table and checks it before reading anything.
+struct FlagRange {
+  llvm::StringRef flag; // as the user types it: "-t", "--ubatch"
+  int64_t value, lo, hi;
+};
+
+/// The first flag outside its range, as "<flag> <value> is out of range:
+/// must be in [lo, hi]".
+llvm::Error checkFlagRanges(llvm::ArrayRef<FlagRange> table);
+
+/// -t: 0 (one thread per hardware thread) to ThreadPool::kMaxThreads.
+FlagRange threadsRange(unsigned value);
+
+/// `a + b` positions (prompt + generated): fails naming both parts when the
+/// sum overflows or exceeds kMaxPositions, instead of a nonsense context.
+llvm::Expected<int64_t> addPositions(llvm::StringRef whatA, int64_t a,
+                                     llvm::StringRef whatB, int64_t b);
 
 /// Prints "qn-run <cmd>: <message>" to stderr and returns 1.
 int fail(llvm::StringRef cmd, llvm::Error err);
