@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace qn::gguf {
 
@@ -20,6 +21,13 @@ constexpr llvm::StringLiteral kArch = "qwen3next";
 
 std::string archKey(llvm::StringRef suffix) {
   return (kArch + "." + suffix).str();
+}
+
+/// "1e-06", "-10000", "nan": as the value was written, for messages.
+std::string shortNumber(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
 }
 
 llvm::Error makeError(const llvm::Twine &msg) {
@@ -221,11 +229,11 @@ llvm::Expected<Qwen3NextHParams> readQwen3NextHParams(const GGUFFile &file) {
                      hp.ropeDims, hp.headDim)},
       {std::isfinite(hp.ropeBase) && hp.ropeBase > 0,
        llvm::formatv("rope.freq_base ({0}) must be a finite number > 0",
-                     hp.ropeBase)},
+                     shortNumber(hp.ropeBase))},
       {std::isfinite(hp.rmsEps) && hp.rmsEps > 0,
        llvm::formatv("attention.layer_norm_rms_epsilon ({0}) must be a finite "
                      "number > 0",
-                     hp.rmsEps)},
+                     shortNumber(hp.rmsEps))},
       {hp.convKernel > 0, "ssm.conv_kernel must be > 0"},
       {hp.ssmState > 0, "ssm.state_size must be > 0"},
       {hp.ssmGroupCount > 0, "ssm.group_count must be > 0"},

@@ -93,11 +93,10 @@ int runDiff() {
                                      indexPath + "'");
     const size_t n = b->getBufferSize() / 4;
     if (a->getBufferSize() != b->getBufferSize()) {
-      outs() << formatv("{0,-36} size differs: mine {1} floats, peer {2}  "
-                        "<-- differs\n",
+      // Reported, not counted: some peer tensors carry more (the conv
+      // input includes its window), so a size mismatch is not a failure.
+      outs() << formatv("{0,-36} size differs: mine {1} floats, peer {2}\n",
                         name, a->getBufferSize() / 4, n);
-      ++flagged;
-      ++compared;
       continue;
     }
     double maxDiff = 0, maxRef = 0;
