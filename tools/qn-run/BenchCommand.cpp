@@ -66,6 +66,16 @@ cl::opt<std::string>
 
 run::EngineFlags engineFlags(benchCmd, cl::getGeneralCategory());
 
+// The integer flags' domains: --help shows them, runBench checks them.
+const run::FlagTable flagTable{
+    {nPrompt, 0, run::kMaxPositions},
+    {nGen, 0, run::kMaxPositions},
+    {reps, 1, 1000000},
+    {ubatch, 1, run::kMaxPositions},
+    {parallel, 1, 4096},
+    run::threadsDomain(threads),
+};
+
 const char *kCmd = "bench";
 
 struct Result {
@@ -125,14 +135,7 @@ Expected<double> runOnce(runtime::Context &ctx, int64_t p, int64_t g,
 int runBench() {
   if (modelPath.empty())
     return run::fail(kCmd, "no model given (-m MODEL)");
-  if (Error err = run::checkFlagRanges({
-          {"-p", nPrompt, 0, run::kMaxPositions},
-          {"-n", nGen, 0, run::kMaxPositions},
-          {"-r", reps, 1, 1000000},
-          {"--ubatch", ubatch, 1, run::kMaxPositions},
-          {"--parallel", parallel, 1, 4096},
-          run::threadsRange(threads),
-      }))
+  if (Error err = flagTable.check())
     return run::fail(kCmd, std::move(err));
   auto nCtx = run::addPositions("-p", nPrompt, "-n", nGen);
   if (!nCtx)

@@ -110,6 +110,18 @@ cl::opt<std::string>
 
 run::EngineFlags engineFlags(cl::SubCommand::getTopLevel(), genCat);
 
+// The integer flags' domains: --help shows them, runGenerate checks them
+// (the sampler checks its float flags itself).
+const run::FlagTable flagTable{
+    {nPredict, -1, run::kMaxPositions},
+    {nCtx, 1, run::kMaxPositions},
+    {nUBatch, 1, run::kMaxPositions},
+    {seedArg, -1, std::numeric_limits<uint32_t>::max()},
+    {topK, 0, std::numeric_limits<int32_t>::max()},
+    {repeatLastN, -1, std::numeric_limits<int32_t>::max()},
+    run::threadsDomain(threads),
+};
+
 const char *kCmd = "generate";
 
 /// `qn-run --help` lists the generation options, not the hundreds of
@@ -153,17 +165,7 @@ int runGenerate() {
     return run::fail(kCmd, "no model given (-m MODEL); see qn-run --help");
   if (promptText.getNumOccurrences() && !promptFile.empty())
     return run::fail(kCmd, "give either -p or -f, not both");
-  // The integer flags' domains (the sampler checks its own below).
-  if (Error err = run::checkFlagRanges({
-          {"-n", nPredict, -1, run::kMaxPositions},
-          {"-c", nCtx, 1, run::kMaxPositions},
-          {"-b", nUBatch, 1, run::kMaxPositions},
-          {"--seed", seedArg, -1, std::numeric_limits<uint32_t>::max()},
-          {"--top-k", topK, 0, std::numeric_limits<int32_t>::max()},
-          {"--repeat-last-n", repeatLastN, -1,
-           std::numeric_limits<int32_t>::max()},
-          run::threadsRange(threads),
-      }))
+  if (Error err = flagTable.check())
     return run::fail(kCmd, std::move(err));
   if (!systemText.empty() && !chatMode)
     return run::fail(kCmd, "-sys needs --chat");

@@ -45,16 +45,19 @@ cl::opt<std::string> kvType("kv", cl::desc("KV cache type: f16 or f32"),
 
 run::EngineFlags engineFlags(greedyCmd, cl::getGeneralCategory());
 
+// The integer flags' domains: --help shows them, runGreedy checks them.
+const run::FlagTable flagTable{
+    {nGen, 0, run::kMaxPositions},
+    {ubatch, 1, run::kMaxPositions},
+    run::threadsDomain(threads),
+};
+
 const char *kCmd = "greedy";
 
 int runGreedy() {
   if (modelPath.empty())
     return run::fail(kCmd, "no model given (-m MODEL)");
-  if (Error err = run::checkFlagRanges({
-          {"-n", nGen, 0, run::kMaxPositions},
-          {"--ubatch", ubatch, 1, run::kMaxPositions},
-          run::threadsRange(threads),
-      }))
+  if (Error err = flagTable.check())
     return run::fail(kCmd, std::move(err));
   auto kv = run::parseKVType(kvType);
   if (!kv)

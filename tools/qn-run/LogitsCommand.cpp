@@ -62,6 +62,13 @@ cl::opt<std::string>
 
 run::EngineFlags engineFlags(logitsCmd, logitsCat);
 
+// The integer flags' domains: --help shows them, runLogits checks them.
+const run::FlagTable flagTable{
+    {ubatch, 1, run::kMaxPositions},
+    {nCtx, 1, run::kMaxPositions},
+    run::threadsDomain(threads),
+};
+
 int runLogits() {
   const char *cmd = "logits";
   if (modelPath.empty())
@@ -70,11 +77,7 @@ int runLogits() {
     return run::fail(cmd, "no output file given (--out FILE)");
   if (tokensArg.getNumOccurrences() && !tokensFile.empty())
     return run::fail(cmd, "give either --tokens or --tokens-file, not both");
-  if (Error err = run::checkFlagRanges({
-          {"--ubatch", ubatch, 1, run::kMaxPositions},
-          {"-c", nCtx, 1, run::kMaxPositions},
-          run::threadsRange(threads),
-      }))
+  if (Error err = flagTable.check())
     return run::fail(cmd, std::move(err));
   auto kv = run::parseKVType(kvType);
   if (!kv)

@@ -89,6 +89,13 @@ cl::opt<bool> jsonOutput("json", cl::desc("print only a JSON summary"),
 
 run::EngineFlags engineFlags(pplCmd, pplCat);
 
+// The integer flags' domains: --help shows them, runPerplexity checks them.
+const run::FlagTable flagTable{
+    {nCtx, 4, run::kMaxPositions},
+    {nUBatch, 1, run::kMaxPositions},
+    run::threadsDomain(threads),
+};
+
 const char *kCmd = "perplexity";
 constexpr char kMagic[8] = {'Q', 'N', 'P', 'P', 'L', 'L', 'O', 'G'};
 constexpr size_t kHeaderBytes = 8 + 4 * 4;
@@ -234,11 +241,7 @@ int runPerplexity() {
       return run::fail(kCmd, s.takeError());
     base = std::move(*s);
   }
-  if (Error err = run::checkFlagRanges({
-          {"-c", nCtx, 4, run::kMaxPositions},
-          {"-b", nUBatch, 1, run::kMaxPositions},
-          run::threadsRange(threads),
-      }))
+  if (Error err = flagTable.check())
     return run::fail(kCmd, std::move(err));
   if (maxChunks == 0 || maxChunks < -1)
     return run::fail(kCmd, "--chunks must be positive or -1");
