@@ -36,7 +36,12 @@ int main(int argc, char **argv) {
   mlir::registerCSEPass();
   auto [inputPath, outputPath] = mlir::registerAndParseCLIOptions(
       argc, argv, "qn optimizer driver\n", registry);
-  if (llvm::Error err = qn::opt::checkInputNesting(inputPath)) {
+  // --show-dialects and --list-passes read no input: do not wait on stdin.
+  const auto config = mlir::MlirOptMainConfig::createFromCLOptions();
+  const bool readsInput =
+      !config.shouldShowDialects() && !config.shouldListPasses();
+  if (llvm::Error err = readsInput ? qn::opt::checkInputNesting(inputPath)
+                                   : llvm::Error::success()) {
     llvm::errs() << "qn-opt: " << llvm::toString(std::move(err)) << "\n";
     return 1;
   }
