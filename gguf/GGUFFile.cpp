@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "gguf/GGUFFile.h"
+#include "gguf/InputFile.h"
 
 #include "llvm/ADT/bit.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -411,8 +412,8 @@ llvm::Expected<std::unique_ptr<GGUFFile>>
 GGUFFile::openSingleFile(llvm::StringRef path) {
   // No null terminator: lets MemoryBuffer map the file instead of copying it.
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/false);
+      qn::getInputFile(path, /*IsText=*/false,
+                       /*RequiresNullTerminator=*/false);
   if (!buffer)
     return llvm::createStringError(buffer.getError(),
                                    path + ": " + buffer.getError().message());

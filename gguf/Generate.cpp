@@ -87,6 +87,12 @@ llvm::Error validateGenShape(const GenShape &s) {
   for (const Field &f : fields)
     if (llvm::Error err = positive(f.name, f.value))
       return err;
+  // Written as a u32 key: a negative or larger value would wrap.
+  if (s.contextLength < 1 || s.contextLength > 4294967295)
+    return llvm::createStringError(
+        llvm::formatv("context-length must be in [1, 4294967295], got {0}",
+                      s.contextLength)
+            .str());
   if (s.nLayer > 4096 || s.nExpert > 512)
     return llvm::createStringError("at most 4096 layers and 512 experts");
   if (s.ssmHeadsV % s.ssmGroups != 0)

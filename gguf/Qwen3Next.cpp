@@ -9,6 +9,10 @@
 
 #include "llvm/Support/FormatVariadic.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
 namespace qn::gguf {
 
 namespace {
@@ -17,6 +21,13 @@ constexpr llvm::StringLiteral kArch = "qwen3next";
 
 std::string archKey(llvm::StringRef suffix) {
   return (kArch + "." + suffix).str();
+}
+
+/// "1e-06", "-10000", "nan": as the value was written, for messages.
+std::string shortNumber(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
 }
 
 llvm::Error makeError(const llvm::Twine &msg) {
@@ -194,8 +205,14 @@ llvm::Expected<Qwen3NextHParams> readQwen3NextHParams(const GGUFFile &file) {
     return ok ? llvm::Error::success()
               : makeError("qwen3next: inconsistent hyper-parameters: " + msg);
   };
+  const int64_t tensorCount = static_cast<int64_t>(file.tensors().size());
+  const int64_t maxLayers =
+      tensorCount > 0 ? std::min(kMaxLayers, tensorCount) : kMaxLayers;
   std::pair<bool, std::string> rules[] = {
-      {hp.nLayer > 0, "block_count must be > 0"},
+      {hp.nLayer > 0 && hp.nLayer <= maxLayers,
+       llvm::formatv("block_count ({0}) must be in [1, {1}] (the file has {2} "
+                     "tensors, at most {3} layers are supported)",
+                     hp.nLayer, maxLayers, tensorCount, kMaxLayers)},
       {hp.nEmbd > 0, "embedding_length must be > 0"},
       {hp.nHead > 0, "attention.head_count must be > 0"},
       {hp.nHeadKV > 0 && hp.nHead % hp.nHeadKV == 0,
@@ -210,7 +227,13 @@ llvm::Expected<Qwen3NextHParams> readQwen3NextHParams(const GGUFFile &file) {
        llvm::formatv("rope.dimension_count ({0}) must be even and within "
                      "(0, key_length={1}]",
                      hp.ropeDims, hp.headDim)},
-      {hp.rmsEps > 0, "attention.layer_norm_rms_epsilon must be > 0"},
+      {std::isfinite(hp.ropeBase) && hp.ropeBase > 0,
+       llvm::formatv("rope.freq_base ({0}) must be a finite number > 0",
+                     shortNumber(hp.ropeBase))},
+      {std::isfinite(hp.rmsEps) && hp.rmsEps > 0,
+       llvm::formatv("attention.layer_norm_rms_epsilon ({0}) must be a finite "
+                     "number > 0",
+                     shortNumber(hp.rmsEps))},
       {hp.convKernel > 0, "ssm.conv_kernel must be > 0"},
       {hp.ssmState > 0, "ssm.state_size must be > 0"},
       {hp.ssmGroupCount > 0, "ssm.group_count must be > 0"},
@@ -340,8 +363,15 @@ llvm::Expected<Qwen3NextModel> describeQwen3Next(const GGUFFile &file) {
   const int64_t Ck = hp.keyDim(), Cv = hp.ssmInner, Cc = hp.convChannels();
   const int64_t Kc = hp.convKernel;
 
-  if (!file.findTensor("token_embd.weight"))
+  const TensorInfo *embd = file.findTensor("token_embd.weight");
+  if (!embd)
     return makeError("qwen3next: missing tensor 'token_embd.weight'");
+  // V comes from token_embd's rows: a zero or missing dim there would
+  // otherwise surface as an unknown vocabulary, not as the tensor at fault.
+  if (embd->ne.size() != 2 || embd->ne[0] <= 0 || embd->ne[1] <= 0)
+    return makeError("qwen3next: tensor 'token_embd.weight' has shape " +
+                     embd->shapeString() + ", expected {" + llvm::Twine(D) +
+                     ", n_vocab} with n_vocab > 0");
   if (V <= 0)
     return makeError("qwen3next: vocabulary size unknown");
   if (llvm::Error err =

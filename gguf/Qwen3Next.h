@@ -19,6 +19,11 @@
 
 namespace qn::gguf {
 
+/// block_count bound, checked before anything per layer is allocated: real
+/// models have tens of layers (and a file cannot have more layers than
+/// tensors, which readQwen3NextHParams checks too).
+constexpr int64_t kMaxLayers = 4096;
+
 struct Qwen3NextHParams {
   int64_t nLayer = 0;          // L: block_count
   int64_t nEmbd = 0;           // D: embedding_length

@@ -11,6 +11,7 @@
 
 #include "dialect/QNOps.h"
 #include "gguf/GGMLType.h"
+#include "gguf/InputFile.h"
 #include "passes/Passes.h"
 #include "passes/placement/Assign.h"
 
@@ -71,6 +72,12 @@ private:
 FailureOr<pl::PlacementOptions>
 AssignBackendsPass::parseOptions(func::FuncOp func) {
   pl::PlacementOptions opts;
+  // Dynamic dims count as `ubatch` rows: a value <= 0 would make every
+  // byte count nonsense (the overflow guard then blames the IR).
+  if (ubatch <= 0)
+    return func.emitError() << "qn-assign-backends: pass option ubatch must "
+                               "be > 0, got "
+                            << static_cast<int64_t>(ubatch);
   std::optional<pl::Backend> dev = pl::parseBackend(device);
   if (!dev)
     return func.emitError() << "qn-assign-backends: device must be cpu or "
@@ -86,7 +93,7 @@ AssignBackendsPass::parseOptions(func::FuncOp func) {
     opts.overrides.push_back(*rule);
   }
   if (!supportTable.empty()) {
-    auto buf = llvm::MemoryBuffer::getFile(supportTable);
+    auto buf = qn::getInputFile(supportTable);
     if (!buf)
       return func.emitError()
              << "qn-assign-backends: cannot read support "

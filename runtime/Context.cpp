@@ -26,11 +26,17 @@ Context::Context(const Model &model, const ContextParams &params)
 Context::~Context() = default;
 
 llvm::Expected<std::unique_ptr<Context>>
-Context::create(const Model &model, const ContextParams &params) {
-  if (params.nCtx <= 0 || params.nSeqMax <= 0 || params.nUBatch <= 0)
+Context::create(const Model &model, const ContextParams &requested) {
+  if (requested.nCtx <= 0 || requested.nSeqMax <= 0 || requested.nUBatch <= 0)
     return error(llvm::formatv("invalid context parameters: context {0}, "
                                "sequences {1}, ubatch {2} (all must be > 0)",
-                               params.nCtx, params.nSeqMax, params.nUBatch));
+                               requested.nCtx, requested.nSeqMax,
+                               requested.nUBatch));
+  // A ubatch never holds more tokens than the context has positions, so a
+  // larger one (-b 99999999999) is clamped instead of sizing scratch for it.
+  ContextParams params = requested;
+  if (params.nUBatch / params.nSeqMax >= params.nCtx)
+    params.nUBatch = params.nCtx * params.nSeqMax;
   const gguf::Qwen3NextHParams &hp = model.hparams();
   if (hp.nCtxTrain > 0 && params.nCtx > hp.nCtxTrain)
     return error(llvm::formatv("context of {0} positions exceeds the "
@@ -45,13 +51,27 @@ Context::create(const Model &model, const ContextParams &params) {
                                hp.ssmTimeStepRank * hp.ssmState * hp.headVDim())
                       : 2.0 * kvRow * params.nCtx;
   stateBytes *= params.nSeqMax;
+  // Per-token scratch of a ubatch (the layer loop's Workspace; the plans'
+  // buffers are of the same order): projections, conv channels, attention
+  // rows, the MoE's router and expert rows.
+  const double qDim = static_cast<double>(hp.nHead) * hp.headDim;
+  const double kvDim = static_cast<double>(hp.nHeadKV) * hp.headDim;
+  const double ff =
+      static_cast<double>(std::max(hp.expertFF, hp.sharedExpertFF));
+  const double perToken =
+      4.0 *
+      (2 * std::max<double>(2.0 * hp.keyDim() + 2.0 * hp.ssmInner, 2 * qDim) +
+       2.0 * hp.convChannels() + 3.0 * hp.ssmInner + 3.0 * hp.ssmTimeStepRank +
+       2 * kvDim + qDim + 8.0 * hp.nEmbd + 2.0 * hp.nExpert + hp.nExpertUsed +
+       2 * ff);
+  stateBytes += perToken * static_cast<double>(params.nUBatch);
   const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
                           static_cast<double>(sysconf(_SC_PAGE_SIZE));
   if (physical > 0 && stateBytes > physical)
-    return error(llvm::formatv("{0} sequences x {1} positions need {2:f1} "
-                               "GiB of state, more than this machine's "
-                               "{3:f1} GiB",
-                               params.nSeqMax, params.nCtx,
+    return error(llvm::formatv("{0} sequences x {1} positions with a "
+                               "ubatch of {2} need {3:f1} GiB of state and "
+                               "scratch, more than this machine's {4:f1} GiB",
+                               params.nSeqMax, params.nCtx, params.nUBatch,
                                stateBytes / (1 << 30), physical / (1 << 30)));
   std::unique_ptr<Context> ctx(new Context(model, params));
   ctx->slots.resize(static_cast<size_t>(params.nSeqMax));

@@ -1,14 +1,17 @@
 //===- StateFile.cpp - save/load one sequence's whole state --------------===//
 //
-// Format (little-endian): the 8-byte magic "QNSEQ001", then 12 uint64: the
+// Format (little-endian): the 8-byte magic "QNSEQ002", then 13 uint64: the
 // model geometry (nLayer, D, Cc, Kc, Hv, dk, dv, Hkv, Dh), the KV element
-// bytes, the sequence length and the payload byte count; then per layer in
-// order either the conv window and delta state (F32) of a linear layer, or
-// the first `length` K rows then V rows of an attention layer's cache. The
-// geometry must match on load, so a state never lands in a different model.
+// bytes, the sequence length, the payload byte count and the model's
+// fingerprint; then per layer in order either the conv window and delta
+// state (F32) of a linear layer, or the first `length` K rows then V rows of
+// an attention layer's cache. Geometry and fingerprint must match on load,
+// so a state never lands in a different model, not even one of the same
+// shape with other weights; a payload with NaN or Inf is refused too.
 //
 //===----------------------------------------------------------------------===//
 
+#include "gguf/InputFile.h"
 #include "runtime/Context.h"
 
 #include "runtime/layers/Layers.h"
@@ -18,21 +21,26 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/xxhash.h"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
 
 namespace qn::runtime {
 
-static constexpr char kMagic[8] = {'Q', 'N', 'S', 'E', 'Q', '0', '0', '1'};
-static constexpr size_t kHeaderWords = 12;
+static constexpr char kMagic[8] = {'Q', 'N', 'S', 'E', 'Q', '0', '0', '2'};
+static constexpr size_t kHeaderWords = 13;
+static constexpr size_t kGeometryWords = 10;
+static constexpr size_t kFingerprintWord = 12;
 
 static llvm::Error error(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
 }
 
 /// Header words 0..9 describe the model and cache; 10 is the length, 11 the
-/// payload size.
+/// payload size, 12 the model fingerprint.
 static std::array<uint64_t, kHeaderWords>
 geometry(const gguf::Qwen3NextHParams &hp, KVType kv) {
   return {static_cast<uint64_t>(hp.nLayer),
@@ -46,7 +54,53 @@ geometry(const gguf::Qwen3NextHParams &hp, KVType kv) {
           static_cast<uint64_t>(hp.headDim),
           kvElementBytes(kv),
           0,
+          0,
           0};
+}
+
+/// Identifies the weights cheaply (not a hash of the whole file): the
+/// tensor table (names, types, shapes, offsets) and up to 64 bytes at the
+/// start, middle and end of every tensor's data. Two models of one geometry
+/// but other weights (another seed, another fine-tune) differ in it.
+static uint64_t modelFingerprint(const gguf::GGUFFile &file) {
+  llvm::SmallVector<uint8_t, 0> bytes;
+  auto add = [&](const void *p, size_t n) {
+    const auto *b = static_cast<const uint8_t *>(p);
+    bytes.append(b, b + n);
+  };
+  for (const gguf::TensorInfo &t : file.tensors()) {
+    add(t.name.data(), t.name.size() + 1);
+    add(&t.type, sizeof(t.type));
+    add(t.ne.data(), sizeof(int64_t) * t.ne.size());
+    add(&t.offset, sizeof(t.offset));
+    add(&t.nbytes, sizeof(t.nbytes));
+    const uint64_t sample = std::min<uint64_t>(64, t.nbytes);
+    if (t.data && sample) {
+      add(t.data, sample);
+      add(t.data + (t.nbytes - sample) / 2, sample);
+      add(t.data + t.nbytes - sample, sample);
+    }
+  }
+  return llvm::xxh3_64bits(bytes);
+}
+
+/// Index of the first element of `count` that is NaN or Inf, or -1. F16
+/// elements are non-finite when all exponent bits are set.
+static int64_t firstNonFinite(const char *p, uint64_t count, size_t elemBytes) {
+  for (uint64_t i = 0; i < count; ++i) {
+    if (elemBytes == 2) {
+      uint16_t h;
+      std::memcpy(&h, p + 2 * i, 2);
+      if ((h & 0x7C00) == 0x7C00)
+        return static_cast<int64_t>(i);
+    } else {
+      float f;
+      std::memcpy(&f, p + 4 * i, 4);
+      if (!std::isfinite(f))
+        return static_cast<int64_t>(i);
+    }
+  }
+  return -1;
 }
 
 static uint64_t payloadBytes(const gguf::Qwen3NextHParams &hp, KVType kv,
@@ -70,6 +124,7 @@ llvm::Error Context::saveSequence(int32_t seq, llvm::StringRef path) const {
   auto header = geometry(hp, cparams.kvType);
   header[10] = static_cast<uint64_t>(slot.length);
   header[11] = payloadBytes(hp, cparams.kvType, slot.length);
+  header[kFingerprintWord] = modelFingerprint(model.file());
   const size_t kvRow = kvElementBytes(cparams.kvType) * hp.nHeadKV * hp.headDim;
   // Never over the mapped model (its pages would vanish under the
   // weights); a failed or interrupted save leaves an older state intact.
@@ -101,8 +156,8 @@ llvm::Error Context::saveSequence(int32_t seq, llvm::StringRef path) const {
 llvm::Error Context::loadSequence(int32_t seq, llvm::StringRef path) {
   if (llvm::Error err = checkSeq(seq))
     return err;
-  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                         /*RequiresNullTerminator=*/false);
+  auto buf = qn::getInputFile(path, /*IsText=*/false,
+                              /*RequiresNullTerminator=*/false);
   if (!buf)
     return error("cannot read state file '" + path +
                  "': " + buf.getError().message());
@@ -116,7 +171,7 @@ llvm::Error Context::loadSequence(int32_t seq, llvm::StringRef path) {
               sizeof(uint64_t) * kHeaderWords);
   const gguf::Qwen3NextHParams &hp = model.hparams();
   auto expected = geometry(hp, cparams.kvType);
-  for (size_t i = 0; i < 10; ++i)
+  for (size_t i = 0; i < kGeometryWords; ++i)
     if (header[i] != expected[i])
       return error(llvm::formatv(
           "state file '{0}' was saved for another model or KV type (header "
@@ -130,6 +185,33 @@ llvm::Error Context::loadSequence(int32_t seq, llvm::StringRef path) {
   const uint64_t payload = payloadBytes(hp, cparams.kvType, length);
   if (header[11] != payload || data.size() != headerBytes + payload)
     return error("state file '" + path + "' is truncated or corrupt");
+  if (header[kFingerprintWord] != modelFingerprint(model.file()))
+    return error("state file '" + path +
+                 "' was saved from another model of the same geometry (its "
+                 "weights differ from " +
+                 model.file().bufferIdentifier() + ")");
+
+  // Checked whole before anything is copied, so a bad file leaves the
+  // sequence as it was.
+  {
+    const size_t kvElem = kvElementBytes(cparams.kvType);
+    const uint64_t kvRowElems =
+        static_cast<uint64_t>(hp.nHeadKV) * hp.headDim * length;
+    const char *p = data.data() + headerBytes;
+    for (int64_t il = 0; il < hp.nLayer; ++il) {
+      const uint64_t recurrentElems =
+          (hp.convKernel - 1) * hp.convChannels() +
+          hp.ssmTimeStepRank * hp.ssmState * hp.headVDim();
+      const bool recurrent = hp.isRecurrent[il];
+      const uint64_t count = recurrent ? recurrentElems : 2 * kvRowElems;
+      const size_t elemBytes = recurrent ? sizeof(float) : kvElem;
+      if (int64_t bad = firstNonFinite(p, count, elemBytes); bad >= 0)
+        return error(llvm::formatv("state file '{0}' holds NaN or Inf (layer "
+                                   "{1}, element {2})",
+                                   path, il, bad));
+      p += count * elemBytes;
+    }
+  }
 
   SequenceSlot &slot = slots[seq];
   const char *p = data.data() + headerBytes;

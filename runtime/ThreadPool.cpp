@@ -41,7 +41,8 @@ unsigned ThreadPool::hardwareThreads() {
 }
 
 ThreadPool::ThreadPool(unsigned numThreads)
-    : NumThreads(numThreads == 0 ? hardwareThreads() : numThreads) {
+    : NumThreads(std::min(numThreads == 0 ? hardwareThreads() : numThreads,
+                          kMaxThreads)) {
   Workers.reserve(NumThreads - 1);
   for (unsigned i = 1; i < NumThreads; ++i)
     Workers.emplace_back([this, i] { workerLoop(i); });

@@ -27,7 +27,10 @@ class ThreadPool {
 public:
   /// A pool that runs work on `numThreads` threads in total: the calling
   /// thread plus numThreads - 1 workers. 0 means one per hardware thread.
+  /// More threads are clamped to kMaxThreads: each costs a stack, and a
+  /// count from a flag must not be able to exhaust memory.
   explicit ThreadPool(unsigned numThreads = 0);
+  static constexpr unsigned kMaxThreads = 1024;
   ~ThreadPool();
   ThreadPool(const ThreadPool &) = delete;
   ThreadPool &operator=(const ThreadPool &) = delete;

@@ -15,8 +15,8 @@ llvm::Error qn::sampling::validateSamplerParams(const SamplerParams &p) {
     return llvm::createStringError(
         llvm::formatv("{0} (got {1})", what, value).str());
   };
-  if (!std::isfinite(p.temperature))
-    return bad("--temp must be a finite number", p.temperature);
+  if (!std::isfinite(p.temperature) || p.temperature < 0.f)
+    return bad("--temp must be a finite number >= 0", p.temperature);
   if (!(p.topP > 0.f && p.topP <= 1.f))
     return bad("--top-p must be in (0, 1]", p.topP);
   if (!(p.minP >= 0.f && p.minP <= 1.f))

@@ -13,8 +13,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "NestingLimit.h"
+
 #include "codegen/CodegenPasses.h"
 #include "dialect/QNDialect.h"
+#include "gguf/InputFile.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -56,8 +59,16 @@ int main(int argc, char **argv) {
     return fail(std::move(err));
   mlir::MlirOptMainConfig config =
       mlir::MlirOptMainConfig::createFromCLOptions();
+  // --show-dialects and --list-passes read no input: do not wait on stdin.
+  if (config.shouldShowDialects() || config.shouldListPasses())
+    return mlir::asMainReturnCode(
+        mlir::MlirOptMain(argc, argv, inputPath, outputPath, registry));
   // Volatile: read into memory, never mapped (a mapped input dies with
-  // SIGBUS when someone rewrites it under us).
+  // SIGBUS when someone rewrites it under us); a FIFO or device is refused.
+  if (std::error_code ec = inputPath == "-" ? std::error_code()
+                                            : qn::checkRegularFile(inputPath))
+    return fail(llvm::createStringError(
+        ec, "cannot open input file '" + inputPath + "': " + ec.message()));
   auto input = inputPath == "-"
                    ? llvm::MemoryBuffer::getSTDIN()
                    : llvm::MemoryBuffer::getFile(
@@ -67,6 +78,9 @@ int main(int argc, char **argv) {
     return fail(llvm::createStringError(
         input.getError(), "cannot open input file '" + inputPath +
                               "': " + input.getError().message()));
+  // Nesting the parser's recursion cannot survive is refused first.
+  if (llvm::Error err = qn::opt::checkNestingDepth((*input)->getMemBufferRef()))
+    return fail(std::move(err));
   auto output = qn::support::OutputFile::create(outputPath, {inputPath});
   if (!output)
     return fail(output.takeError());

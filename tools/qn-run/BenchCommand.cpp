@@ -66,6 +66,16 @@ cl::opt<std::string>
 
 run::EngineFlags engineFlags(benchCmd, cl::getGeneralCategory());
 
+// The integer flags' domains: --help shows them, runBench checks them.
+const run::FlagTable flagTable{
+    {nPrompt, 0, run::kMaxPositions},
+    {nGen, 0, run::kMaxPositions},
+    {reps, 1, 1000000},
+    {ubatch, 1, run::kMaxPositions},
+    {parallel, 1, 4096},
+    run::threadsDomain(threads),
+};
+
 const char *kCmd = "bench";
 
 struct Result {
@@ -125,9 +135,11 @@ Expected<double> runOnce(runtime::Context &ctx, int64_t p, int64_t g,
 int runBench() {
   if (modelPath.empty())
     return run::fail(kCmd, "no model given (-m MODEL)");
-  if (nPrompt < 0 || nGen < 0 || reps <= 0 || ubatch <= 0 || parallel <= 0)
-    return run::fail(kCmd,
-                     "-p/-n must be >= 0, -r, --ubatch and --parallel > 0");
+  if (Error err = flagTable.check())
+    return run::fail(kCmd, std::move(err));
+  auto nCtx = run::addPositions("-p", nPrompt, "-n", nGen);
+  if (!nCtx)
+    return run::fail(kCmd, nCtx.takeError());
   if (outFormat != "md" && outFormat != "json")
     return run::fail(kCmd, "unknown output format '" + outFormat +
                                "' (use md or json)");
@@ -142,7 +154,7 @@ int runBench() {
     return run::fail(kCmd, model.takeError());
   runtime::ThreadPool pool(threads);
   runtime::ContextParams params;
-  params.nCtx = std::max<int64_t>(nPrompt + nGen, 1);
+  params.nCtx = std::max<int64_t>(*nCtx, 1);
   params.nSeqMax = parallel;
   params.nUBatch = ubatch;
   params.kvType = *kv;

@@ -18,6 +18,7 @@
 
 #include "Command.h"
 #include "RunCommon.h"
+#include "gguf/InputFile.h"
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -54,8 +55,8 @@ cl::list<std::string> inputs(cl::Positional, cl::desc("<run.f32>..."),
 const char *kCmd = "compare-logits";
 
 Expected<std::vector<float>> readF32(StringRef path) {
-  auto buf = MemoryBuffer::getFile(path, /*IsText=*/false,
-                                   /*RequiresNullTerminator=*/false);
+  auto buf = qn::getInputFile(path, /*IsText=*/false,
+                              /*RequiresNullTerminator=*/false);
   if (!buf)
     return createStringError(buf.getError(), "cannot read '%s': %s",
                              path.str().c_str(),
@@ -155,13 +156,15 @@ int runCompare() {
     return compareTwoRuns();
   if (caseName.empty())
     return qn::run::fail(kCmd, "--case is required with --manifest");
-  auto buf = MemoryBuffer::getFile(manifestPath, /*IsText=*/true);
+  auto buf = qn::getInputFile(manifestPath, /*IsText=*/true);
   if (!buf)
     return qn::run::fail(kCmd, "cannot read '" + manifestPath +
                                    "': " + buf.getError().message());
   auto json = json::parse((*buf)->getBuffer());
   if (!json)
-    return qn::run::fail(kCmd, json.takeError());
+    return qn::run::fail(
+        kCmd, "manifest '" + manifestPath +
+                  "' is not valid JSON: " + toString(json.takeError()));
   const json::Object *root = json->getAsObject();
   const json::Array *cases = root ? root->getArray("cases") : nullptr;
   const json::Array *models = root ? root->getArray("models") : nullptr;

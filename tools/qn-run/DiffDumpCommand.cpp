@@ -10,6 +10,7 @@
 
 #include "Command.h"
 #include "RunCommon.h"
+#include "gguf/InputFile.h"
 
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
@@ -41,8 +42,8 @@ cl::opt<double> relTol("rel-tol",
 const char *kCmd = "diff-dump";
 
 std::unique_ptr<MemoryBuffer> readFile(const Twine &path) {
-  auto buf = MemoryBuffer::getFile(path, /*IsText=*/false,
-                                   /*RequiresNullTerminator=*/false);
+  auto buf = qn::getInputFile(path, /*IsText=*/false,
+                              /*RequiresNullTerminator=*/false);
   return buf ? std::move(*buf) : nullptr;
 }
 
@@ -55,22 +56,30 @@ int runDiff() {
   if (!index)
     return qn::run::fail(kCmd, "cannot read '" + indexPath + "'");
   SmallVector<StringRef, 256> lines;
-  index->getBuffer().split(lines, '\n', -1, /*KeepEmpty=*/false);
+  index->getBuffer().split(lines, '\n', -1, /*KeepEmpty=*/true);
   StringSet<> seen;
   int compared = 0, flagged = 0;
-  for (StringRef line : lines) {
-    line = line.trim().rtrim(',');
+  for (size_t lineNo = 1; lineNo <= lines.size(); ++lineNo) {
+    StringRef line = lines[lineNo - 1].trim().rtrim(',');
+    if (line.empty())
+      continue;
+    // A line that is not an entry means the index is not what it claims
+    // to be: fail naming it rather than compare nothing and succeed.
+    auto badLine = [&](const Twine &why) {
+      return qn::run::fail(kCmd, indexPath + ":" + Twine(lineNo) + ": " + why);
+    };
     auto entry = json::parse(line);
-    if (!entry) {
-      consumeError(entry.takeError());
-      continue;
-    }
+    if (!entry)
+      return badLine("not JSON: " + toString(entry.takeError()));
     const json::Object *o = entry->getAsObject();
-    if (!o)
-      continue;
-    StringRef name = o->getString("name").value_or("");
-    StringRef file = o->getString("file").value_or("");
-    if (name.empty() || !seen.insert(name).second)
+    StringRef name, file;
+    if (o) {
+      name = o->getString("name").value_or("");
+      file = o->getString("file").value_or("");
+    }
+    if (name.empty() || file.empty())
+      return badLine("expected an object with \"name\" and \"file\"");
+    if (!seen.insert(name).second)
       continue;
     SmallString<256> mine(dumpDir), ref(refDir);
     sys::path::append(mine, name + ".f32");
@@ -80,9 +89,12 @@ int runDiff() {
       continue;
     auto b = readFile(ref);
     if (!b)
-      continue;
+      return qn::run::fail(kCmd, "cannot read '" + ref + "', listed in '" +
+                                     indexPath + "'");
     const size_t n = b->getBufferSize() / 4;
     if (a->getBufferSize() != b->getBufferSize()) {
+      // Reported, not counted: some peer tensors carry more (the conv
+      // input includes its window), so a size mismatch is not a failure.
       outs() << formatv("{0,-36} size differs: mine {1} floats, peer {2}\n",
                         name, a->getBufferSize() / 4, n);
       continue;
@@ -103,6 +115,9 @@ int runDiff() {
                       bad ? "  <-- differs" : "");
   }
   outs() << formatv("compared {0} tensors, {1} differ\n", compared, flagged);
+  if (compared == 0)
+    return qn::run::fail(kCmd, "no tensor listed in '" + indexPath +
+                                   "' was found in '" + dumpDir + "'");
   return flagged ? 1 : 0;
 }
 

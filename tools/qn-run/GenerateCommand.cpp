@@ -23,6 +23,7 @@
 #include "Engine.h"
 #include "RunCommon.h"
 
+#include "gguf/InputFile.h"
 #include "runtime/Context.h"
 #include "runtime/Model.h"
 #include "runtime/ThreadPool.h"
@@ -109,6 +110,18 @@ cl::opt<std::string>
 
 run::EngineFlags engineFlags(cl::SubCommand::getTopLevel(), genCat);
 
+// The integer flags' domains: --help shows them, runGenerate checks them
+// (the sampler checks its float flags itself).
+const run::FlagTable flagTable{
+    {nPredict, -1, run::kMaxPositions},
+    {nCtx, 1, run::kMaxPositions},
+    {nUBatch, 1, run::kMaxPositions},
+    {seedArg, -1, std::numeric_limits<uint32_t>::max()},
+    {topK, 0, std::numeric_limits<int32_t>::max()},
+    {repeatLastN, -1, std::numeric_limits<int32_t>::max()},
+    run::threadsDomain(threads),
+};
+
 const char *kCmd = "generate";
 
 /// `qn-run --help` lists the generation options, not the hundreds of
@@ -137,7 +150,7 @@ void printTiming(StringRef what, double seconds, int64_t n) {
 
 Expected<std::string> readPrompt() {
   if (!promptFile.empty()) {
-    auto buf = MemoryBuffer::getFileOrSTDIN(promptFile, /*IsText=*/true);
+    auto buf = qn::getInputFileOrSTDIN(promptFile, /*IsText=*/true);
     if (!buf)
       return createStringError(
           buf.getError(), "cannot read prompt file '%s': %s",
@@ -152,14 +165,8 @@ int runGenerate() {
     return run::fail(kCmd, "no model given (-m MODEL); see qn-run --help");
   if (promptText.getNumOccurrences() && !promptFile.empty())
     return run::fail(kCmd, "give either -p or -f, not both");
-  if (nPredict < -1)
-    return run::fail(kCmd, "-n must be >= -1 (got " + Twine(nPredict) + ")");
-  if (nCtx <= 0)
-    return run::fail(kCmd, "-c must be positive (got " + Twine(nCtx) + ")");
-  if (nUBatch <= 0)
-    return run::fail(kCmd, "-b must be positive (got " + Twine(nUBatch) + ")");
-  if (seedArg < -1 || seedArg > std::numeric_limits<uint32_t>::max())
-    return run::fail(kCmd, "--seed must be -1 or in 0..4294967295");
+  if (Error err = flagTable.check())
+    return run::fail(kCmd, std::move(err));
   if (!systemText.empty() && !chatMode)
     return run::fail(kCmd, "-sys needs --chat");
   if (noThink && !chatMode)

@@ -45,13 +45,20 @@ cl::opt<std::string> kvType("kv", cl::desc("KV cache type: f16 or f32"),
 
 run::EngineFlags engineFlags(greedyCmd, cl::getGeneralCategory());
 
+// The integer flags' domains: --help shows them, runGreedy checks them.
+const run::FlagTable flagTable{
+    {nGen, 0, run::kMaxPositions},
+    {ubatch, 1, run::kMaxPositions},
+    run::threadsDomain(threads),
+};
+
 const char *kCmd = "greedy";
 
 int runGreedy() {
   if (modelPath.empty())
     return run::fail(kCmd, "no model given (-m MODEL)");
-  if (nGen < 0 || ubatch <= 0)
-    return run::fail(kCmd, "-n must be >= 0 and --ubatch > 0");
+  if (Error err = flagTable.check())
+    return run::fail(kCmd, std::move(err));
   auto kv = run::parseKVType(kvType);
   if (!kv)
     return run::fail(kCmd, kv.takeError());
@@ -64,10 +71,14 @@ int runGreedy() {
   auto model = runtime::Model::open(modelPath);
   if (!model)
     return run::fail(kCmd, model.takeError());
+  auto nCtx = run::addPositions("the prompt's tokens",
+                                static_cast<int64_t>(tokens->size()), "-n",
+                                std::max<int64_t>(nGen, 1));
+  if (!nCtx)
+    return run::fail(kCmd, nCtx.takeError());
   runtime::ThreadPool pool(threads);
   runtime::ContextParams params;
-  params.nCtx =
-      static_cast<int64_t>(tokens->size()) + std::max<int64_t>(nGen, 1);
+  params.nCtx = *nCtx;
   params.nUBatch = ubatch;
   params.kvType = *kv;
   params.pool = &pool;

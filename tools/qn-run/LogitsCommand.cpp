@@ -63,6 +63,13 @@ cl::opt<std::string>
 
 run::EngineFlags engineFlags(logitsCmd, logitsCat);
 
+// The integer flags' domains: --help shows them, runLogits checks them.
+const run::FlagTable flagTable{
+    {ubatch, 1, run::kMaxPositions},
+    {nCtx, 1, run::kMaxPositions},
+    run::threadsDomain(threads),
+};
+
 int runLogits() {
   const char *cmd = "logits";
   if (modelPath.empty())
@@ -71,10 +78,8 @@ int runLogits() {
     return run::fail(cmd, "no output file given (--out FILE)");
   if (tokensArg.getNumOccurrences() && !tokensFile.empty())
     return run::fail(cmd, "give either --tokens or --tokens-file, not both");
-  if (ubatch <= 0)
-    return run::fail(cmd, "--ubatch must be positive");
-  if (nCtx <= 0)
-    return run::fail(cmd, "-c must be positive");
+  if (Error err = flagTable.check())
+    return run::fail(cmd, std::move(err));
   auto kv = run::parseKVType(kvType);
   if (!kv)
     return run::fail(cmd, kv.takeError());

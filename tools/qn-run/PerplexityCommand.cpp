@@ -28,6 +28,7 @@
 #include "Engine.h"
 #include "RunCommon.h"
 
+#include "gguf/InputFile.h"
 #include "runtime/Context.h"
 #include "runtime/Model.h"
 #include "runtime/ThreadPool.h"
@@ -89,6 +90,13 @@ cl::opt<bool> jsonOutput("json", cl::desc("print only a JSON summary"),
 
 run::EngineFlags engineFlags(pplCmd, pplCat);
 
+// The integer flags' domains: --help shows them, runPerplexity checks them.
+const run::FlagTable flagTable{
+    {nCtx, 4, run::kMaxPositions},
+    {nUBatch, 1, run::kMaxPositions},
+    run::threadsDomain(threads),
+};
+
 const char *kCmd = "perplexity";
 constexpr char kMagic[8] = {'Q', 'N', 'P', 'P', 'L', 'L', 'O', 'G'};
 constexpr size_t kHeaderBytes = 8 + 4 * 4;
@@ -139,8 +147,8 @@ struct SavedLogits {
 };
 
 Expected<SavedLogits> readSaved(StringRef path) {
-  auto buf = MemoryBuffer::getFile(path, /*IsText=*/false,
-                                   /*RequiresNullTerminator=*/false);
+  auto buf = qn::getInputFile(path, /*IsText=*/false,
+                              /*RequiresNullTerminator=*/false);
   if (!buf)
     return createStringError(buf.getError(), "cannot read '%s': %s",
                              path.str().c_str(),
@@ -162,7 +170,17 @@ Expected<SavedLogits> readSaved(StringRef path) {
   s.nChunks = llvm::support::endian::read32le(h + 12);
   if (s.nCtx < 4 || s.nVocab == 0 || s.nChunks == 0)
     return bad("empty or invalid header");
+  // In doubles first: the header's three u32 counts multiply to more than
+  // 64 bits hold, and a product that wraps could match a small file. Below
+  // the file size the exact sum fits 64 bits.
   const uint64_t nScored = s.nCtx - 1 - s.nCtx / 2;
+  const double approx = kHeaderBytes + 4.0 * s.nChunks * s.nCtx +
+                        4.0 * s.nChunks * double(nScored) * s.nVocab;
+  if (approx > static_cast<double>(data.size()))
+    return bad(formatv("size {0} bytes is less than its header needs "
+                       "(-c {1}, {2} vocabulary entries, {3} chunks)",
+                       data.size(), s.nCtx, s.nVocab, s.nChunks)
+                   .str());
   const uint64_t want = kHeaderBytes + 4ull * s.nChunks * s.nCtx +
                         4ull * s.nChunks * nScored * s.nVocab;
   if (data.size() != want)
@@ -198,7 +216,7 @@ std::pair<double, double> meanAndError(double sum, double sum2, double n) {
 Expected<std::vector<int32_t>> readTokens(const runtime::Model &model) {
   if (!tokensFile.empty())
     return run::readTokenFile(tokensFile);
-  auto buf = MemoryBuffer::getFileOrSTDIN(textFile, /*IsText=*/true);
+  auto buf = qn::getInputFileOrSTDIN(textFile, /*IsText=*/true);
   if (!buf)
     return createStringError(buf.getError(), "cannot read '%s': %s",
                              textFile.c_str(),
@@ -215,27 +233,28 @@ int runPerplexity() {
     return run::fail(kCmd, "no model given (-m MODEL)");
   if (textFile.empty() == tokensFile.empty())
     return run::fail(kCmd, "give a text with -f FILE (or --tokens-file F)");
-  if (nCtx < 4)
-    return run::fail(kCmd, "-c must be at least 4 (got " + Twine(nCtx) + ")");
-  if (nUBatch <= 0)
-    return run::fail(kCmd, "-b must be positive (got " + Twine(nUBatch) + ")");
-  if (maxChunks == 0 || maxChunks < -1)
-    return run::fail(kCmd, "--chunks must be positive or -1");
-  auto kv = run::parseKVType(kvType);
-  if (!kv)
-    return run::fail(kCmd, kv.takeError());
-  // Refused before anything is read; the split parts of the model are
-  // checked again when the output is created.
-  if (Error err = qn::support::checkNotAnInput(
-          saveLogits, {modelPath, textFile, tokensFile, kldBase}))
-    return run::fail(kCmd, std::move(err));
-
+  // The saved logits are read first: a header at fault is named even when
+  // -c was chosen to match it.
   std::optional<SavedLogits> base;
   if (!kldBase.empty()) {
     auto s = readSaved(kldBase);
     if (!s)
       return run::fail(kCmd, s.takeError());
     base = std::move(*s);
+  }
+  if (Error err = flagTable.check())
+    return run::fail(kCmd, std::move(err));
+  if (maxChunks == 0 || maxChunks < -1)
+    return run::fail(kCmd, "--chunks must be positive or -1");
+  auto kv = run::parseKVType(kvType);
+  if (!kv)
+    return run::fail(kCmd, kv.takeError());
+  // Refused before anything is written; the split parts of the model are
+  // checked again when the output is created.
+  if (Error err = qn::support::checkNotAnInput(
+          saveLogits, {modelPath, textFile, tokensFile, kldBase}))
+    return run::fail(kCmd, std::move(err));
+  if (base) {
     if (base->nCtx != nCtx)
       return run::fail(kCmd, kldBase + " was saved with -c " +
                                  Twine(base->nCtx) + ", this run uses -c " +

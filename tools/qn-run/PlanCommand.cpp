@@ -13,8 +13,10 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Command.h"
+#include "RunCommon.h"
 
 #include "gguf/GGUFFile.h"
+#include "gguf/InputFile.h"
 #include "gguf/Qwen3Next.h"
 #include "passes/placement/Assign.h"
 #include "passes/placement/Qwen3NextGraph.h"
@@ -134,9 +136,9 @@ int runPlan() {
     shape = ModelShape::qwen3Next80BA3B();
     modelName = "qwen3next-80b-a3b";
     if (layerCount.getNumOccurrences()) {
-      if (layerCount <= 0)
-        return fail(formatv("--layers must be positive, got {0}",
-                            layerCount.getValue()));
+      if (Error err = qn::run::checkFlagRanges(
+              {{"--layers", layerCount, 1, qn::gguf::kMaxLayers}}))
+        return fail(toString(std::move(err)));
       shape.nLayer = layerCount;
     }
   } else {
@@ -165,7 +167,7 @@ int runPlan() {
     opts.overrides.push_back(*rule);
   }
   if (!supportTable.empty()) {
-    auto buf = MemoryBuffer::getFile(supportTable);
+    auto buf = qn::getInputFile(supportTable);
     if (!buf)
       return fail("cannot read support table " + supportTable + ": " +
                   buf.getError().message());

@@ -2,7 +2,11 @@
 
 #include "RunCommon.h"
 
+#include "gguf/InputFile.h"
+#include "runtime/ThreadPool.h"
+
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -30,7 +34,7 @@ Expected<std::vector<int32_t>> parseTokenList(StringRef text) {
 }
 
 Expected<std::vector<int32_t>> readTokenFile(StringRef path) {
-  auto buf = MemoryBuffer::getFile(path, /*IsText=*/true);
+  auto buf = qn::getInputFile(path, /*IsText=*/true);
   if (!buf)
     return createStringError(buf.getError(), "cannot read token file '%s': %s",
                              path.str().c_str(),
@@ -51,6 +55,58 @@ Expected<runtime::KVType> parseKVType(StringRef name) {
   return createStringError(inconvertibleErrorCode(),
                            "unknown KV cache type '%s' (use f16 or f32)",
                            name.str().c_str());
+}
+
+Error checkFlagRanges(ArrayRef<FlagRange> table) {
+  for (const FlagRange &f : table)
+    if (f.value < f.lo || f.value > f.hi)
+      return createStringError(
+          formatv("{0} {1} is out of range: must be in [{2}, {3}]", f.flag,
+                  f.value, f.lo, f.hi)
+              .str());
+  return Error::success();
+}
+
+FlagDomain threadsDomain(cl::opt<unsigned> &threads) {
+  return {threads, 0, runtime::ThreadPool::kMaxThreads};
+}
+
+/// "-t" for one-letter options, "--ubatch" otherwise, as the help shows.
+static std::string flagName(const cl::Option &opt) {
+  return (opt.ArgStr.size() == 1 ? "-" : "--") + opt.ArgStr.str();
+}
+
+FlagTable::FlagTable(std::initializer_list<FlagDomain> list) : domains(list) {
+  helpTexts.reserve(domains.size()); // descriptions keep pointing at them
+  for (const FlagDomain &d : domains) {
+    helpTexts.push_back(
+        formatv("{0} [{1}, {2}]", d.option->HelpStr, d.lo, d.hi).str());
+    d.option->setDescription(helpTexts.back());
+  }
+}
+
+Error FlagTable::check() const {
+  std::vector<std::string> names;
+  std::vector<FlagRange> ranges;
+  names.reserve(domains.size());
+  for (const FlagDomain &d : domains) {
+    names.push_back(flagName(*d.option));
+    ranges.push_back({names.back(), d.value(), d.lo, d.hi});
+  }
+  return checkFlagRanges(ranges);
+}
+
+Expected<int64_t> addPositions(StringRef whatA, int64_t a, StringRef whatB,
+                               int64_t b) {
+  // Both parts are >= 0 here (their own range checks come first), so the
+  // comparison cannot overflow.
+  if (a <= kMaxPositions && b <= kMaxPositions - a)
+    return a + b;
+  return createStringError(
+      formatv("{0} ({1}) plus {2} ({3}) is more than the {4} positions a "
+              "context can hold",
+              whatA, a, whatB, b, kMaxPositions)
+          .str());
 }
 
 int fail(StringRef cmd, Error err) {

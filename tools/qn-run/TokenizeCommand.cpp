@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "Command.h"
 
+#include "gguf/InputFile.h"
 #include "tokenizer/Tokenizer.h"
 
 #include "llvm/Support/JSON.h"
@@ -82,8 +83,8 @@ int runTokenize() {
   StringRef text = promptText;
   if (!textFile.empty()) {
     ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
-        MemoryBuffer::getFileOrSTDIN(textFile, /*IsText=*/false,
-                                     /*RequiresNullTerminator=*/false);
+        qn::getInputFileOrSTDIN(textFile, /*IsText=*/false,
+                                /*RequiresNullTerminator=*/false);
     if (!buffer)
       return fail("cannot read '" + textFile +
                   "': " + buffer.getError().message());
