@@ -11,7 +11,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/cpu/CpuBackend.h"
+#include "runtime/cpu/KernelCall.h"
 #include "runtime/plan/Bindings.h"
+
+#include "llvm/Support/ErrorHandling.h"
 
 #include <array>
 #include <cstring>
@@ -97,6 +100,30 @@ void CpuBackend::callKernel(Bindings &b, const Dispatch &d,
       used += describe(b, id, words + used, group);
     }
   callers[n](d.get<KernelParams>().kernel, kernelArgs.data());
+}
+
+void callGeneratedKernel(void *kernel, llvm::ArrayRef<KernelArray> arrays) {
+  if (arrays.size() > kMaxKernelArgs)
+    llvm::reportFatalUsageError("a generated kernel takes at most 16 "
+                                "arguments");
+  std::vector<std::vector<int64_t>> words(arrays.size());
+  std::vector<void *> args(arrays.size());
+  for (size_t i = 0; i < arrays.size(); ++i) {
+    const std::vector<int64_t> &shape = arrays[i].shape;
+    const size_t r = shape.size();
+    std::vector<int64_t> &w = words[i];
+    w.assign(3 + 2 * r, 0);
+    std::memcpy(&w[0], &arrays[i].data, sizeof(void *));
+    std::memcpy(&w[1], &arrays[i].data, sizeof(void *));
+    int64_t stride = 1;
+    for (size_t k = r; k-- > 0;) {
+      w[3 + k] = shape[k];
+      w[3 + r + k] = stride;
+      stride *= shape[k];
+    }
+    args[i] = w.data();
+  }
+  callers[arrays.size()](kernel, args.data());
 }
 
 } // namespace qn::runtime::cpu

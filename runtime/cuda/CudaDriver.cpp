@@ -30,6 +30,18 @@ struct CudaDriver::Api {
   Result (*deviceGetAttribute)(int *, int, Device);
   Result (*deviceTotalMem)(size_t *, Device);
   Result (*getErrorString)(Result, const char **);
+  Result (*primaryCtxRetain)(void **, Device);
+  Result (*ctxSetCurrent)(void *);
+  Result (*moduleLoadData)(void **, const void *);
+  Result (*moduleGetFunction)(void **, void *, const char *);
+  Result (*memAlloc)(CudaDriver::DevicePtr *, size_t);
+  Result (*memFree)(CudaDriver::DevicePtr);
+  Result (*memcpyHtoD)(CudaDriver::DevicePtr, const void *, size_t);
+  Result (*memcpyDtoH)(void *, CudaDriver::DevicePtr, size_t);
+  Result (*launchKernel)(void *, unsigned, unsigned, unsigned, unsigned,
+                         unsigned, unsigned, unsigned, void *, void **,
+                         void **);
+  Result (*ctxSynchronize)();
 };
 
 namespace {
@@ -62,7 +74,17 @@ llvm::Expected<CudaDriver> open() {
                   sym("cuDeviceGetName", api.deviceGetName) &&
                   sym("cuDeviceGetAttribute", api.deviceGetAttribute) &&
                   sym("cuDeviceTotalMem_v2", api.deviceTotalMem) &&
-                  sym("cuGetErrorString", api.getErrorString);
+                  sym("cuGetErrorString", api.getErrorString) &&
+                  sym("cuDevicePrimaryCtxRetain", api.primaryCtxRetain) &&
+                  sym("cuCtxSetCurrent", api.ctxSetCurrent) &&
+                  sym("cuModuleLoadData", api.moduleLoadData) &&
+                  sym("cuModuleGetFunction", api.moduleGetFunction) &&
+                  sym("cuMemAlloc_v2", api.memAlloc) &&
+                  sym("cuMemFree_v2", api.memFree) &&
+                  sym("cuMemcpyHtoD_v2", api.memcpyHtoD) &&
+                  sym("cuMemcpyDtoH_v2", api.memcpyDtoH) &&
+                  sym("cuLaunchKernel", api.launchKernel) &&
+                  sym("cuCtxSynchronize", api.ctxSynchronize);
   if (!ok)
     return llvm::createStringError(llvm::Twine(name) +
                                    " lacks an entry point qn needs");
@@ -124,6 +146,80 @@ llvm::Expected<std::vector<CudaDevice>> CudaDriver::devices() const {
     out.push_back(std::move(d));
   }
   return out;
+}
+
+namespace {
+llvm::Error check(const CudaDriver::Api &api, Result r, const char *what) {
+  if (r == 0)
+    return llvm::Error::success();
+  return llvm::createStringError(llvm::Twine(what) + ": " + errorName(api, r));
+}
+} // namespace
+
+llvm::Error CudaDriver::useDevice(int ordinal) const {
+  Device dev = 0;
+  if (llvm::Error err =
+          check(*api, api->deviceGet(&dev, ordinal), "cuDeviceGet"))
+    return err;
+  void *ctx = nullptr;
+  if (llvm::Error err = check(*api, api->primaryCtxRetain(&ctx, dev),
+                              "cuDevicePrimaryCtxRetain"))
+    return err;
+  return check(*api, api->ctxSetCurrent(ctx), "cuCtxSetCurrent");
+}
+
+llvm::Expected<void *> CudaDriver::loadModule(llvm::StringRef ptx) const {
+  const std::string text = ptx.str(); // NUL-terminated, as the driver reads
+  void *module = nullptr;
+  if (llvm::Error err = check(*api, api->moduleLoadData(&module, text.c_str()),
+                              "cuModuleLoadData"))
+    return std::move(err);
+  return module;
+}
+
+llvm::Expected<void *> CudaDriver::function(void *module,
+                                            llvm::StringRef name) const {
+  void *fn = nullptr;
+  const std::string n = name.str();
+  if (llvm::Error err =
+          check(*api, api->moduleGetFunction(&fn, module, n.c_str()),
+                ("cuModuleGetFunction " + n).c_str()))
+    return std::move(err);
+  return fn;
+}
+
+llvm::Expected<CudaDriver::DevicePtr> CudaDriver::allocate(size_t bytes) const {
+  DevicePtr p = 0;
+  if (llvm::Error err = check(*api, api->memAlloc(&p, bytes), "cuMemAlloc"))
+    return std::move(err);
+  return p;
+}
+
+void CudaDriver::release(DevicePtr p) const {
+  if (p)
+    api->memFree(p);
+}
+
+llvm::Error CudaDriver::copyToDevice(DevicePtr dst, const void *src,
+                                     size_t bytes) const {
+  return check(*api, api->memcpyHtoD(dst, src, bytes), "cuMemcpyHtoD");
+}
+
+llvm::Error CudaDriver::copyToHost(void *dst, DevicePtr src,
+                                   size_t bytes) const {
+  return check(*api, api->memcpyDtoH(dst, src, bytes), "cuMemcpyDtoH");
+}
+
+llvm::Error CudaDriver::launch(void *fn, unsigned blocks, unsigned threads,
+                               void **params) const {
+  return check(*api,
+               api->launchKernel(fn, blocks, 1, 1, threads, 1, 1, 0, nullptr,
+                                 params, nullptr),
+               "cuLaunchKernel");
+}
+
+llvm::Error CudaDriver::synchronize() const {
+  return check(*api, api->ctxSynchronize(), "cuCtxSynchronize");
 }
 
 } // namespace qn::runtime::cuda

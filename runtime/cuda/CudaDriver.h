@@ -11,6 +11,7 @@
 #ifndef QN_RUNTIME_CUDA_CUDADRIVER_H
 #define QN_RUNTIME_CUDA_CUDADRIVER_H
 
+#include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
 #include <cstddef>
@@ -44,6 +45,23 @@ public:
 
   /// Every device the driver sees.
   llvm::Expected<std::vector<CudaDevice>> devices() const;
+
+  // What running kernels needs, each failure an error naming the call.
+  using DevicePtr = unsigned long long;
+  /// Makes device `ordinal`'s primary context current on this thread.
+  llvm::Error useDevice(int ordinal) const;
+  /// Loads PTX (JIT-compiled by the driver for the current device).
+  llvm::Expected<void *> loadModule(llvm::StringRef ptx) const;
+  llvm::Expected<void *> function(void *module, llvm::StringRef name) const;
+  llvm::Expected<DevicePtr> allocate(size_t bytes) const;
+  void release(DevicePtr p) const;
+  llvm::Error copyToDevice(DevicePtr dst, const void *src, size_t bytes) const;
+  llvm::Error copyToHost(void *dst, DevicePtr src, size_t bytes) const;
+  /// Launches `fn` on a 1-D grid; `params` as cuLaunchKernel takes them
+  /// (one pointer per kernel argument).
+  llvm::Error launch(void *fn, unsigned blocks, unsigned threads,
+                     void **params) const;
+  llvm::Error synchronize() const;
 
   struct Api;
   const Api *api = nullptr;

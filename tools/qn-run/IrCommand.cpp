@@ -25,6 +25,7 @@
 #include "codegen/ElementwiseChains.h"
 #include "codegen/ElementwiseKernel.h"
 #include "codegen/ProgramPrinter.h"
+#include "codegen/cuda/CudaCheckBundle.h"
 #include "codegen/cuda/CudaElementwise.h"
 #include "frontend/Qwen3NextIR.h"
 #include "gguf/GGUFFile.h"
@@ -78,6 +79,12 @@ cl::opt<std::string>
                        "this virtual architecture (e.g. compute_90; no GPU "
                        "needed) and report on stderr"),
               cl::value_desc("arch"), cl::sub(irCmd), cl::cat(irCat));
+cl::opt<std::string> checkBundle(
+    "check-bundle",
+    cl::desc("with --emit cuda: also write into this directory the source, "
+             "random inputs for every kernel and the CPU kernels' outputs, "
+             "for `qn-exec cuda-check` on a GPU machine"),
+    cl::value_desc("dir"), cl::sub(irCmd), cl::cat(irCat));
 cl::opt<bool> jitKernels("jit",
                          cl::desc("JIT-compile the generated kernels for this "
                                   "CPU and report count and time on stderr"),
@@ -157,6 +164,8 @@ int runIr() {
                 emitWhat + "'");
   if (!nvrtcArch.empty() && emitWhat != "cuda")
     return fail("--nvrtc needs --emit cuda");
+  if (!checkBundle.empty() && emitWhat != "cuda")
+    return fail("--check-bundle needs --emit cuda");
 
   auto file = qn::gguf::GGUFFile::open(modelPath);
   if (!file)
@@ -221,6 +230,12 @@ int runIr() {
     }
   }
 
+  if (!checkBundle.empty()) {
+    if (llvm::Error err =
+            qn::codegen::cuda::writeCudaCheckBundle(**module, checkBundle))
+      return fail(checkBundle + ": " + toString(std::move(err)));
+    errs() << "qn-run ir: wrote the CUDA check bundle " << checkBundle << "\n";
+  }
   auto out = qn::support::OutputFile::create(outputPath, inputs);
   if (!out)
     return fail(toString(out.takeError()));
