@@ -85,4 +85,77 @@ def FuseEpiloguesPass : Pass<"qn-fuse-epilogues", "::mlir::ModuleOp"> {
   let dependentDialects = ["::qn::QNDialect"];
 }
 
+def AssignBuffersPass : Pass<"qn-assign-buffers", "::mlir::ModuleOp"> {
+  let summary = "Decides every value's memory: views, copies, scratch slots";
+  let description = [{
+    The last decision of the dispatch level (docs/codegen.md, "Buffers"),
+    written into the IR so that the plan (and `qn-print-plan`) only reads
+    it. In every function:
+
+    * **Views.** Each `qn.slice` and `qn.reshape` gets `qn.offset` and
+      `qn.strides`: where its elements are, in elements, in the storage of
+      its input chain (the first value that is not a view: an argument or a
+      dispatch result). A slice multiplies the strides by its steps; a
+      reshape is a view when its shape is expressible as strides over that
+      storage (numpy's no-copy rule; the outermost, token dimension keeps
+      its stride), else its input is copied first and it views the copy.
+    * **Copies.** Every tensor operand of a dispatch is contiguous
+      (row-major strides, size-1 dimensions free, any offset): a strided
+      view a kernel reads is copied by a `qn.dispatch.copy` (named
+      `<view>.copy`, on the reader's backend) placed before the first reader
+      and shared by all of them -- except a view of a state, which the
+      state's in-place update would change: each reader copies it. Copies
+      for the branches of a choice on T go before the `scf.if` (they run for
+      every T).
+    * **In place.** The new state of a conv, delta net or attention
+      dispatch is its state operand's memory; a `qn.dispatch.loop` whose
+      result the entry returns as a `qn.state` writes that state, which it
+      must read: `qn.in_place = array<i64: ...>` gives, per result, the
+      operand it overwrites (-1: scratch).
+    * **Slots.** A scratch value (a dispatch or concat result) is live from
+      the first to the last dispatch of the plan that touches its storage,
+      directly or through a view (a concat is one copy per piece, a choice
+      on T is the delta net then the loop; the logits live to the end).
+      Values get slots in order of first use, a freed slot by best fit on a
+      size estimate (T = R = 1024), one backend's values per slot.
+      `qn.slots = array<i64: ...>` gives each result's slot (-1: in place);
+      the function gets `qn.num_slots`.
+
+    ```mlir
+    // before
+    %s = qn.slice %m [0, 0] [-1, 2] [1, 1] {qn.name = "alpha-0"} : tensor<?x4xf32>
+    %y = qn.dispatch.matmul %s, %w on cpu weights(f32:rows) {qn.name = "y"} : ...
+    // after
+    %s = qn.slice %m [0, 0] [-1, 2] [1, 1] {qn.name = "alpha-0",
+        qn.offset = 0 : i64, qn.strides = array<i64: 4, 1>} : tensor<?x4xf32>
+    %c = qn.dispatch.copy %s on cpu {qn.name = "alpha-0.copy",
+        qn.slots = array<i64: 1>} : (tensor<?x2xf32>) -> tensor<?x2xf32>
+    %y = qn.dispatch.matmul %c, %w on cpu weights(f32:rows)
+        {qn.name = "y", qn.slots = array<i64: 0>} : ...
+    ```
+
+    Errors name the op: one that is neither a dispatch nor a view (run
+    `qn-form-dispatches` first), a reshape changing the dynamic dimension
+    or the element count, a slice of the dynamic dimension not from 0 with
+    step 1, a loop writing a state it does not read, an `scf.if` that is not
+    a choice on T.
+  }];
+  let dependentDialects = ["::qn::QNDialect"];
+}
+
+def PrintPlanPass : Pass<"qn-print-plan", "::mlir::ModuleOp"> {
+  let summary = "Prints the runtime plan of every function (IR unchanged)";
+  let description = [{
+    Serializes each function of the dispatch-level IR (after
+    `qn-assign-buffers`) into the runtime's plan, as the compiled engine
+    does, and prints its listing (docs/codegen.md, "The listing") to
+    standard output, before the IR. The IR is not changed. A function the
+    plan cannot express is an error naming the op.
+
+    ```sh
+    qn-run ir -m model.gguf | qn-opt --qn-cpu-codegen-pipeline --qn-print-plan -o /dev/null
+    ```
+  }];
+}
+
 #endif // QN_CODEGEN_PASSES_TD

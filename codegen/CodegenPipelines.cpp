@@ -1,9 +1,10 @@
 //===- CodegenPipelines.cpp - pipelines that end in code generation -------===//
 //
 // `qn-cpu-codegen-pipeline`: qn-cpu-pipeline (passes/Pipelines.cpp), then
-// qn-form-dispatches and qn-fuse-epilogues, so that `qn-opt` shows the plan the
-// compiled engine would run, op by op. It lives here, not in passes/, because
-// qn-form-dispatches needs QNCodegen.
+// qn-form-dispatches, qn-fuse-epilogues and qn-assign-buffers, so that
+// `qn-opt` shows the plan the compiled engine would run, op by op, down to
+// its buffers (add --qn-print-plan for the listing). It lives here, not in
+// passes/, because qn-form-dispatches needs QNCodegen.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,13 +21,14 @@ namespace qn {
 void registerQNCodegenPipelines() {
   registerCpuPipeline(
       "qn-cpu-codegen-pipeline",
-      "qn-cpu-pipeline, then qn-form-dispatches: the model-level qn IR "
-      "annotated with the compiled plan's dispatches",
+      "qn-cpu-pipeline, then qn-form-dispatches, qn-fuse-epilogues and "
+      "qn-assign-buffers: the dispatch-level IR the compiled plan serializes",
       [](OpPassManager &pm, const CpuPipelineOptions &opts) {
         buildCpuPipeline(pm, opts);
         pm.addPass(createFormDispatchesPass());
         if (opts.fuseEpilogues)
           pm.addPass(createFuseEpiloguesPass());
+        pm.addPass(createAssignBuffersPass());
       });
 }
 

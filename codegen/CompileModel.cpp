@@ -90,10 +90,11 @@ llvm::Error runPasses(PassManager &pm, ModuleOp module,
 
 } // namespace
 
-llvm::Error runFormDispatches(ModuleOp module) {
+llvm::Error runDispatchPasses(ModuleOp module) {
   PassManager pm(module.getContext());
   pm.addPass(createFormDispatchesPass());
-  return runPasses(pm, module, "qn-form-dispatches");
+  pm.addPass(createAssignBuffersPass());
+  return runPasses(pm, module, "qn-form-dispatches, qn-assign-buffers");
 }
 
 llvm::Error runCodegenPipeline(ModuleOp module, llvm::StringRef deltaMode,
@@ -106,6 +107,7 @@ llvm::Error runCodegenPipeline(ModuleOp module, llvm::StringRef deltaMode,
   pm.addPass(createFormDispatchesPass());
   if (fuseEpilogues)
     pm.addPass(createFuseEpiloguesPass());
+  pm.addPass(createAssignBuffersPass());
   return runPasses(pm, module,
                    "qn-cpu-codegen-pipeline{delta-mode=" + deltaMode + "}");
 }

@@ -78,12 +78,12 @@ private:
   CompileStats compileStats;
 };
 
-/// Runs qn-form-dispatches alone on `module` (IR already through
-/// qn-cpu-pipeline, or written by hand at that level).
-llvm::Error runFormDispatches(mlir::ModuleOp module);
+/// Runs qn-form-dispatches and qn-assign-buffers on `module` (IR already
+/// through qn-cpu-pipeline, or written by hand at that level).
+llvm::Error runDispatchPasses(mlir::ModuleOp module);
 
-/// Runs qn-cpu-pipeline{delta-mode}, qn-form-dispatches and
-/// qn-fuse-epilogues on `module`
+/// Runs qn-cpu-pipeline{delta-mode}, qn-form-dispatches,
+/// qn-fuse-epilogues and qn-assign-buffers on `module`
 /// (the frontend's IR): the dispatch-level IR the plans are built from.
 /// Errors carry the passes' diagnostics.
 llvm::Error runCodegenPipeline(mlir::ModuleOp module, llvm::StringRef deltaMode,

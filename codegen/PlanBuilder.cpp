@@ -1,10 +1,11 @@
 //===- PlanBuilder.cpp - dispatch IR entry -> runtime plan ----------------===//
 //
 // One pass over the entry block in program order: arguments become input,
-// weight and state values; each shape op becomes views or copies, each
-// dispatch op one dispatch with its attributes as typed parameters; then
-// scratch values get slots by liveness. docs/codegen.md describes the
-// result with examples.
+// weight and state values; each view op a view, each concat one copy per
+// piece, each dispatch op one dispatch with its attributes as typed
+// parameters. The memory comes from qn-assign-buffers' attributes (views'
+// offsets and strides, results' slots): nothing about it is decided here.
+// docs/codegen.md describes the result with examples.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,66 +38,6 @@ using plan::rowMajorStrides;
 
 bool isContiguous(const plan::Value &v) {
   return v.kind != ValueKind::View || plan::isRowMajor(v.shape, v.strides);
-}
-
-/// The strides of `to` viewing the elements of a (static) `from` with
-/// `strides` in row-major order, or nothing when that needs a copy (numpy's
-/// no-copy reshape: dimensions merged or split must be contiguous with each
-/// other). Size-1 dimensions get the stride a row-major layout would give.
-std::optional<std::vector<int64_t>>
-reshapeStrides(llvm::ArrayRef<int64_t> from, llvm::ArrayRef<int64_t> strides,
-               llvm::ArrayRef<int64_t> to) {
-  SmallVector<int64_t> od, os;
-  for (size_t i = 0; i < from.size(); ++i)
-    if (from[i] != 1) {
-      od.push_back(from[i]);
-      os.push_back(strides[i]);
-    }
-  std::vector<int64_t> ns(to.size(), 0);
-  size_t oi = 0, ni = 0;
-  while (ni < to.size() && oi < od.size()) {
-    if (to[ni] == 1) {
-      ++ni;
-      continue;
-    }
-    size_t oj = oi + 1, nj = ni + 1;
-    int64_t np = to[ni], op = od[oi];
-    while (np != op) {
-      if (np < op) {
-        if (nj >= to.size())
-          return std::nullopt;
-        np *= to[nj++];
-      } else {
-        if (oj >= od.size())
-          return std::nullopt;
-        op *= od[oj++];
-      }
-    }
-    for (size_t k = oi; k + 1 < oj; ++k)
-      if (os[k] != od[k + 1] * os[k + 1])
-        return std::nullopt;
-    ns[nj - 1] = os[oj - 1];
-    for (size_t k = nj - 1; k > ni; --k)
-      ns[k - 1] = ns[k] * to[k];
-    ni = nj;
-    oi = oj;
-  }
-  for (; ni < to.size(); ++ni)
-    if (to[ni] != 1)
-      return std::nullopt;
-  if (oi != od.size())
-    return std::nullopt;
-  for (size_t k = to.size(); k-- > 0;)
-    if (to[k] == 1)
-      ns[k] = k + 1 < to.size() ? ns[k + 1] * to[k + 1] : 1;
-  return ns;
-}
-
-int64_t product(llvm::ArrayRef<int64_t> dims) {
-  int64_t p = 1;
-  for (int64_t d : dims)
-    p *= d;
-  return p;
 }
 
 /// The symbolic size of a value's outermost dimension, or 0 when static.
@@ -151,9 +92,8 @@ private:
   llvm::Error bindArguments();
   llvm::Error visit(Operation *op);
   llvm::Error visitReturn(func::ReturnOp ret);
-  llvm::Error visitReshape(ReshapeOp op);
-  llvm::Error visitSlice(SliceOp op);
   llvm::Error visitConcat(ConcatOp op);
+  llvm::Error visitCopy(DispatchCopyOp op);
   llvm::Error visitElementwise(DispatchElementwiseOp op);
   /// `results`: the values the loop writes (the other branch's, inside a
   /// choice on T); null: scratch, or the state an entry result returns.
@@ -161,10 +101,13 @@ private:
                         const std::vector<int32_t> *results = nullptr);
   llvm::Error visitDeltaGuard(scf::IfOp op);
   llvm::Error visitDispatch(Operation *op);
-  void assignSlots();
+  /// A view op's result: its input's storage at the op's qn.offset and
+  /// qn.strides.
+  llvm::Error addViewOf(Operation *op, Value input, Value result);
 
   llvm::Expected<int32_t> lookup(Operation *op, Value v);
-  /// `v` as a contiguous value: itself, or a Copy of it into scratch.
+  /// `v`, which a kernel reads as a dense array: qn-assign-buffers has
+  /// made it contiguous.
   llvm::Expected<int32_t> contiguous(Operation *op, Value v);
   /// A weight operand (a GGUF tensor bound by qn.weight) read in `layout`.
   llvm::Expected<int32_t> weight(Operation *op, Value v, Attribute layout);
@@ -176,8 +119,10 @@ private:
   /// The symbol of the results' dynamic outermost dimension: that of the
   /// operands (T or R; caches' context rows do not count).
   llvm::Expected<int64_t> resultSymbol(Operation *op, ValueRange operands);
-  /// A new scratch value for `result` (named after `op`).
-  llvm::Expected<int32_t> scratch(Operation *op, Value result, int64_t symbol);
+  /// A new scratch value for `result` (named after `op`) in the slot
+  /// qn-assign-buffers gave it (`qn.slots`).
+  llvm::Expected<int32_t> scratch(Operation *op, Value result, int64_t symbol,
+                                  llvm::StringRef name = {});
   int32_t addValue(plan::Value v);
   int32_t addView(std::string name, const plan::Value &like, int32_t base,
                   int64_t offset, std::vector<int64_t> strides);
@@ -188,10 +133,9 @@ private:
   func::FuncOp entry;
   plan::Program program;
   llvm::DenseMap<Value, int32_t> ids;
-  /// Value -> its contiguous copy, so that a view read by several
-  /// dispatches is copied once.
-  llvm::DenseMap<int32_t, int32_t> copies;
 };
+
+const char *const kRunAssignBuffers = " (run qn-assign-buffers)";
 
 llvm::Error PlanBuilder::error(Operation *op, const llvm::Twine &what) {
   std::string where;
@@ -293,23 +237,10 @@ llvm::Expected<int32_t> PlanBuilder::lookup(Operation *op, Value v) {
 
 llvm::Expected<int32_t> PlanBuilder::contiguous(Operation *op, Value v) {
   llvm::Expected<int32_t> id = lookup(op, v);
-  if (!id || isContiguous(program.values[*id]))
-    return id;
-  if (auto it = copies.find(*id); it != copies.end())
-    return it->second;
-  plan::Value copy = program.values[*id];
-  copy.name += ".copy";
-  copy.kind = ValueKind::Scratch;
-  copy.base = -1;
-  copy.offset = 0;
-  copy.strides.clear();
-  std::string name = copy.name;
-  int32_t c = addValue(std::move(copy));
-  addDispatch(DispatchKind::Copy, name, {*id}, {c});
-  // A view of a state would change under an in-place update: no reuse.
-  if (program.values[program.values[*id].base].kind != ValueKind::State)
-    copies[*id] = c;
-  return c;
+  if (id && !isContiguous(program.values[*id]))
+    return error(op, "reads the strided view '" + program.values[*id].name +
+                         "' as a dense array" + kRunAssignBuffers);
+  return id;
 }
 
 llvm::Expected<int32_t> PlanBuilder::weight(Operation *op, Value v,
@@ -348,10 +279,22 @@ llvm::Expected<int64_t> PlanBuilder::resultSymbol(Operation *op,
 }
 
 llvm::Expected<int32_t> PlanBuilder::scratch(Operation *op, Value result,
-                                             int64_t symbol) {
+                                             int64_t symbol,
+                                             llvm::StringRef name) {
   plan::Value v;
-  v.name = qnName(op);
+  v.name = name.empty() ? qnName(op) : name.str();
   v.kind = ValueKind::Scratch;
+  auto slots = op->getAttrOfType<DenseI64ArrayAttr>("qn.slots");
+  const unsigned index = llvm::cast<OpResult>(result).getResultNumber();
+  if (!slots || slots.size() != static_cast<int64_t>(op->getNumResults()))
+    return error(op, llvm::Twine("has no qn.slots for its ") +
+                         llvm::Twine(op->getNumResults()) + " results" +
+                         kRunAssignBuffers);
+  if (slots[index] < 0 || slots[index] >= program.numSlots)
+    return error(op, llvm::formatv("result #{0} is scratch but its slot is "
+                                   "{1}, not in [0, {2})",
+                                   index, slots[index], program.numSlots));
+  v.slot = static_cast<int32_t>(slots[index]);
   llvm::Expected<ElementType> type = elementTypeOf(op, result.getType());
   if (!type)
     return type.takeError();
@@ -451,80 +394,45 @@ llvm::Error PlanBuilder::bindArguments() {
   return llvm::Error::success();
 }
 
-llvm::Error PlanBuilder::visitReshape(ReshapeOp op) {
-  llvm::Expected<int32_t> src = lookup(op, op.getInput());
-  if (!src)
-    return src.takeError();
-  plan::Value from = program.values[*src];
-  llvm::Expected<std::vector<int64_t>> to =
-      shapeOf(op, op.getType(), symbolOf(from));
-  if (!to)
-    return to.takeError();
-  plan::Value like = from;
-  like.shape = *to;
-  int32_t base = from.kind == ValueKind::View ? from.base : *src;
-  int64_t offset = from.kind == ValueKind::View ? from.offset : 0;
-  std::vector<int64_t> strides =
-      from.kind == ValueKind::View ? from.strides : rowMajorStrides(from.shape);
-  std::optional<std::vector<int64_t>> viewStrides;
-  if (!from.shape.empty() && !to->empty() && from.shape[0] == (*to)[0]) {
-    // The outermost dimension (the tokens) is kept: reshape the rest.
-    llvm::ArrayRef<int64_t> fromRest = llvm::ArrayRef(from.shape).drop_front();
-    llvm::ArrayRef<int64_t> toRest = llvm::ArrayRef(*to).drop_front();
-    if (product(fromRest) != product(toRest))
-      return error(op, "the element counts differ");
-    if (auto rest = reshapeStrides(
-            fromRest, llvm::ArrayRef(strides).drop_front(), toRest)) {
-      viewStrides = std::vector<int64_t>{strides[0]};
-      viewStrides->insert(viewStrides->end(), rest->begin(), rest->end());
-    }
-  } else if (symbolOf(from) == 0 && (to->empty() || (*to)[0] >= 0)) {
-    if (product(from.shape) != product(*to))
-      return error(op, "the element counts differ");
-    viewStrides = reshapeStrides(from.shape, strides, *to);
-  } else {
-    return error(op, "a reshape may not change the dynamic outermost "
-                     "dimension");
-  }
-  if (!viewStrides) {
-    // Not expressible as strides over the storage: copy, then view the copy.
-    llvm::Expected<int32_t> copy = contiguous(op, op.getInput());
-    if (!copy)
-      return copy.takeError();
-    base = *copy;
-    offset = 0;
-    viewStrides = rowMajorStrides(*to);
-  }
-  ids[op.getResult()] =
-      addView(qnName(op), like, base, offset, std::move(*viewStrides));
-  return llvm::Error::success();
-}
-
-llvm::Error PlanBuilder::visitSlice(SliceOp op) {
-  llvm::Expected<int32_t> src = lookup(op, op.getInput());
+llvm::Error PlanBuilder::addViewOf(Operation *op, Value input, Value result) {
+  llvm::Expected<int32_t> src = lookup(op, input);
   if (!src)
     return src.takeError();
   const plan::Value &from = program.values[*src];
-  llvm::ArrayRef<int64_t> offsets = op.getOffsets(), steps = op.getStrides();
-  if (symbolOf(from) != 0 && (offsets[0] != 0 || steps[0] != 1))
-    return error(op, "a slice of the dynamic outermost dimension must start "
-                     "at 0 with step 1");
   plan::Value like = from;
   llvm::Expected<std::vector<int64_t>> shape =
-      shapeOf(op, op.getType(), symbolOf(from));
+      shapeOf(op, result.getType(), symbolOf(from));
   if (!shape)
     return shape.takeError();
   like.shape = std::move(*shape);
+  auto offset = op->getAttrOfType<IntegerAttr>("qn.offset");
+  auto strides = op->getAttrOfType<DenseI64ArrayAttr>("qn.strides");
+  if (!offset || !strides)
+    return error(op, llvm::Twine("is a view without qn.offset and "
+                                 "qn.strides") +
+                         kRunAssignBuffers);
+  if (strides.size() != static_cast<int64_t>(like.shape.size()))
+    return error(op, llvm::formatv("qn.strides has {0} entries for rank {1}",
+                                   strides.size(), like.shape.size()));
+  // A view's base is the storage, never another view.
   int32_t base = from.kind == ValueKind::View ? from.base : *src;
-  int64_t offset = from.kind == ValueKind::View ? from.offset : 0;
-  std::vector<int64_t> strides =
-      from.kind == ValueKind::View ? from.strides : rowMajorStrides(from.shape);
-  for (size_t d = 0; d < strides.size(); ++d) {
-    offset += offsets[d] * strides[d];
-    strides[d] *= steps[d];
-  }
-  ids[op.getResult()] =
-      addView(qnName(op), like, base, offset, std::move(strides));
+  ids[result] = addView(qnName(op), like, base, offset.getInt(),
+                        std::vector<int64_t>(strides.asArrayRef().begin(),
+                                             strides.asArrayRef().end()));
+  return llvm::Error::success();
+}
+
+llvm::Error PlanBuilder::visitCopy(DispatchCopyOp op) {
+  llvm::Expected<int32_t> in = lookup(op, op.getInput());
+  if (!in)
+    return in.takeError();
+  llvm::Expected<int32_t> out =
+      scratch(op, op.getResult(), symbolOf(program.values[*in]));
+  if (!out)
+    return out.takeError();
+  plan::Dispatch &d =
+      addDispatch(DispatchKind::Copy, qnName(op), {*in}, {*out});
+  d.backend = planBackend(op.getBackend());
   return llvm::Error::success();
 }
 
@@ -597,21 +505,23 @@ llvm::Error PlanBuilder::visitLoop(DispatchLoopOp op,
     llvm::Expected<int64_t> symbol = resultSymbol(op, op.getInputs());
     if (!symbol)
       return symbol.takeError();
-    auto ret = llvm::cast<func::ReturnOp>(entry.getBody().front().back());
-    for (Value r : op.getResults()) {
-      // A state the entry returns is the in-place update of its argument.
-      int32_t state = -1;
-      for (OpOperand &use : r.getUses())
-        if (use.getOwner() == ret.getOperation())
-          if (auto name = entry.getResultAttrOfType<StringAttr>(
-                  use.getOperandNumber(), "qn.state"))
-            for (BlockArgument arg : entry.getArguments())
-              if (entry.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
-                                                     "qn.state") == name)
-                state = ids.lookup(arg);
-      if (state >= 0) {
-        ids[r] = state;
-        results.push_back(state);
+    // A result qn-assign-buffers says is written in place is that
+    // operand's state.
+    auto inPlace = op->getAttrOfType<DenseI64ArrayAttr>("qn.in_place");
+    if (!inPlace || inPlace.size() != static_cast<int64_t>(op.getNumResults()))
+      return error(op, llvm::Twine("has no qn.in_place for its results") +
+                           kRunAssignBuffers);
+    for (auto [i, r] : llvm::enumerate(op.getResults())) {
+      const int64_t written = inPlace[i];
+      if (written >= static_cast<int64_t>(operands.size()) ||
+          (written >= 0 &&
+           program.values[operands[written]].kind != ValueKind::State))
+        return error(op, llvm::formatv("result #{0} is written over operand "
+                                       "#{1}, which is not a state",
+                                       i, written));
+      if (written >= 0) {
+        ids[r] = operands[written];
+        results.push_back(operands[written]);
         continue;
       }
       llvm::Expected<int32_t> id = scratch(op, r, *symbol);
@@ -673,9 +583,8 @@ llvm::Error PlanBuilder::visitDeltaGuard(scf::IfOp op) {
   if (!llvm::isa<DispatchGatedDeltaNetOp>(net) || !loop)
     return notAGuard("expected a delta-net dispatch and a loop dispatch");
   auto range = [&](size_t from, bool isThen) {
+    // (Operand copies are before the scf.if: they run for every T.)
     for (size_t i = from; i < program.dispatches.size(); ++i) {
-      if (program.dispatches[i].kind == DispatchKind::Copy)
-        continue; // operand copies run for every T
       (isThen ? program.dispatches[i].tokensBelow
               : program.dispatches[i].tokensFrom) = N;
     }
@@ -723,11 +632,13 @@ llvm::Error PlanBuilder::visit(Operation *op) {
   if (auto ret = llvm::dyn_cast<func::ReturnOp>(op))
     return visitReturn(ret);
   if (auto r = llvm::dyn_cast<ReshapeOp>(op))
-    return visitReshape(r);
+    return addViewOf(op, r.getInput(), r.getResult());
   if (auto s = llvm::dyn_cast<SliceOp>(op))
-    return visitSlice(s);
+    return addViewOf(op, s.getInput(), s.getResult());
   if (auto c = llvm::dyn_cast<ConcatOp>(op))
     return visitConcat(c);
+  if (auto c = llvm::dyn_cast<DispatchCopyOp>(op))
+    return visitCopy(c);
   if (auto guard = llvm::dyn_cast<scf::IfOp>(op))
     return visitDeltaGuard(guard);
   if (auto e = llvm::dyn_cast<DispatchElementwiseOp>(op))
@@ -895,89 +806,14 @@ llvm::Error PlanBuilder::visitDispatch(Operation *op) {
   return error(op, "has no CPU dispatch");
 }
 
-void PlanBuilder::assignSlots() {
-  // Each scratch value is live from the first to the last dispatch that
-  // touches it, directly or through a view of it.
-  const int32_t n = static_cast<int32_t>(program.values.size());
-  std::vector<int32_t> first(n, INT_MAX), last(n, -1);
-  auto storageOf = [&](int32_t id) {
-    const plan::Value &v = program.values[id];
-    return v.kind == ValueKind::View ? v.base : id;
-  };
-  for (size_t i = 0; i < program.dispatches.size(); ++i) {
-    const plan::Dispatch &d = program.dispatches[i];
-    const int32_t index = static_cast<int32_t>(i);
-    for (const std::vector<int32_t> *list : {&d.operands, &d.results})
-      for (int32_t id : *list) {
-        int32_t s = storageOf(id);
-        first[s] = std::min(first[s], index);
-        last[s] = std::max(last[s], index);
-      }
-  }
-  if (program.logits >= 0)
-    last[storageOf(program.logits)] = INT_MAX;
-
-  // Greedy interval colouring in order of first use. A freed slot is
-  // reused by best fit on a size estimate (T = R = 1024), so that large
-  // and small values do not end up sharing needlessly.
-  auto bytes = [&](const plan::Value &v) {
-    int64_t b = v.type == ElementType::F16 ? 2 : 4;
-    for (int64_t d : v.shape)
-      b *= d < 0 ? 1024 : d;
-    return b;
-  };
-  std::vector<int32_t> order;
-  for (int32_t id = 0; id < n; ++id)
-    if (program.values[id].kind == ValueKind::Scratch)
-      order.push_back(id);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int32_t a, int32_t b) { return first[a] < first[b]; });
-  // A value lives in the memory of the backend that writes it; a slot
-  // holds one backend's values only.
-  std::vector<plan::Backend> home(n, plan::Backend::Cpu);
-  for (const plan::Dispatch &d : program.dispatches)
-    for (int32_t id : d.results)
-      home[storageOf(id)] = d.backend;
-  struct Slot {
-    int64_t bytes;
-    int32_t busyUntil;
-    plan::Backend backend;
-  };
-  std::vector<Slot> slots;
-  for (int32_t id : order) {
-    plan::Value &v = program.values[id];
-    const int64_t size = bytes(v);
-    int32_t best = -1;
-    for (int32_t s = 0; s < static_cast<int32_t>(slots.size()); ++s) {
-      if (slots[s].backend != home[id])
-        continue;
-      if (slots[s].busyUntil >= first[id] && last[id] >= 0)
-        continue;
-      if (best < 0) {
-        best = s;
-        continue;
-      }
-      bool fits = slots[s].bytes >= size, bestFits = slots[best].bytes >= size;
-      if (fits != bestFits ? fits
-                           : (fits ? slots[s].bytes < slots[best].bytes
-                                   : slots[s].bytes > slots[best].bytes))
-        best = s;
-    }
-    if (best < 0) {
-      best = static_cast<int32_t>(slots.size());
-      slots.push_back({0, -1, home[id]});
-    }
-    slots[best].bytes = std::max(slots[best].bytes, size);
-    slots[best].busyUntil = std::max(slots[best].busyUntil, last[id]);
-    v.slot = best;
-  }
-  program.numSlots = static_cast<int32_t>(slots.size());
-}
-
 llvm::Expected<plan::Program> PlanBuilder::build() {
   program.entry = entry.getSymName().str();
   if (!entry.getBody().hasOneBlock())
     return error(nullptr, "the entry must be one block");
+  auto numSlots = entry->getAttrOfType<IntegerAttr>("qn.num_slots");
+  if (!numSlots || numSlots.getInt() < 0 || numSlots.getInt() > INT32_MAX)
+    return error(nullptr, llvm::Twine("no qn.num_slots") + kRunAssignBuffers);
+  program.numSlots = static_cast<int32_t>(numSlots.getInt());
   if (llvm::Error err = bindArguments())
     return std::move(err);
   for (Operation &op : entry.getBody().front())
@@ -985,7 +821,6 @@ llvm::Expected<plan::Program> PlanBuilder::build() {
       return std::move(err);
   if (program.logits < 0)
     return error(nullptr, "no return");
-  assignSlots();
   return std::move(program);
 }
 

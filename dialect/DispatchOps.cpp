@@ -214,6 +214,12 @@ LogicalResult DispatchTransferOp::verify() {
   return success();
 }
 
+LogicalResult DispatchCopyOp::verify() {
+  if (getInput().getType() != getResult().getType())
+    return emitOpError("the result must have the input's type");
+  return success();
+}
+
 namespace {
 
 /// A region dispatch's body: one argument per input of the input's type,

@@ -8,8 +8,8 @@
 // model/primitive ops of an entry into these; the runtime plan
 // (runtime/plan/Program.h) is a serialization of them (docs/codegen.md).
 //
-// Values are still tensors (SSA): buffers, views and copies are decided on
-// this level by the plan builder.
+// Values are still tensors (SSA); `qn-assign-buffers` decides their memory on
+// this level, in attributes and copy dispatches (docs/codegen.md).
 //
 //===----------------------------------------------------------------------===//
 
@@ -269,6 +269,27 @@ def QN_DispatchTransferOp : QN_DispatchOp<"transfer"> {
                        QN_Backend:$to);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input `from` $from `to` $to attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
+def QN_DispatchCopyOp : QN_DispatchOp<"copy"> {
+  let summary = "copies a strided view into contiguous scratch";
+  let description = [{
+    Made by `qn-assign-buffers` where a dispatch reads a view that is not
+    contiguous (row-major strides at any offset), and where a `qn.reshape`
+    cannot be a view of its input's storage: the value is copied once into
+    scratch of the same type, on the reader's backend.
+
+    ```mlir
+    %a = qn.slice %m [0, 0] [-1, 2] [1, 1] {qn.name = "alpha-0",
+        qn.offset = 0 : i64, qn.strides = array<i64: 4, 1>} : tensor<?x4xf32>
+    %c = qn.dispatch.copy %a on cpu {qn.name = "alpha-0.copy",
+        qn.slots = array<i64: 3>} : (tensor<?x2xf32>) -> tensor<?x2xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, QN_Backend:$backend);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `on` $backend attr-dict `:` "
                        "functional-type(operands, results)";
 }
 

@@ -201,7 +201,7 @@ TEST(ElementwiseChainsTest, TreesEndAtSharedValuesAndHeavyOps) {
   EXPECT_EQ(chains[1].inputs.size(), 2u);
 
   OwningOpRef<ModuleOp> kernels(ModuleOp::create(UnknownLoc::get(&ctx)));
-  ASSERT_FALSE(qn::codegen::runFormDispatches(*src));
+  ASSERT_FALSE(qn::codegen::runDispatchPasses(*src));
   auto names = qn::codegen::emitDispatchKernels(*src, *kernels);
   ASSERT_TRUE(!!names) << llvm::toString(names.takeError());
   ASSERT_EQ(names->size(), 2u);
@@ -246,7 +246,7 @@ func.func @f(%x: tensor<?x4xf32>, %y: tensor<?x4xf32>, %z: tensor<?x8xf32>)
                                                           &ctx);
   ASSERT_TRUE(!!src);
   OwningOpRef<ModuleOp> kernels(ModuleOp::create(UnknownLoc::get(&ctx)));
-  ASSERT_FALSE(qn::codegen::runFormDispatches(*src));
+  ASSERT_FALSE(qn::codegen::runDispatchPasses(*src));
   auto names = qn::codegen::emitDispatchKernels(*src, *kernels);
   ASSERT_TRUE(!!names) << llvm::toString(names.takeError());
   ASSERT_EQ(names->size(), 3u);

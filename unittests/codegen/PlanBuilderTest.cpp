@@ -43,7 +43,7 @@ llvm::Expected<plan::Program> buildFrom(MLIRContext &ctx, const char *source) {
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &ctx);
   if (!module)
     return llvm::createStringError("the test IR does not parse");
-  if (llvm::Error err = qn::codegen::runFormDispatches(*module))
+  if (llvm::Error err = qn::codegen::runDispatchPasses(*module))
     return std::move(err);
   return qn::codegen::buildProgram(
       module->lookupSymbol<func::FuncOp>("prefill"));
@@ -210,7 +210,8 @@ std::string errorOf(const char *source) {
 }
 
 TEST(PlanBuilderTest, ErrorsNameTheOpAndTheEntry) {
-  EXPECT_EQ(errorOf(R"mlir(
+  // qn-assign-buffers is the first to see an op that is not a dispatch.
+  const std::string notADispatch = errorOf(R"mlir(
 func.func @prefill(%tok: tensor<?xi32> {qn.input = "tokens"},
                    %emb: tensor<16x24xf32> {qn.weight = "token_embd.weight"})
     -> (tensor<?x24xf32> {qn.output = "logits"}) {
@@ -218,9 +219,12 @@ func.func @prefill(%tok: tensor<?xi32> {qn.input = "tokens"},
   %c = qn.cumsum %h along 1 {qn.name = "sums"} : tensor<?x24xf32>
   return %c : tensor<?x24xf32>
 }
-)mlir"),
-            "cannot build the plan of @prefill: op 'qn.cumsum' 'sums': is not "
-            "a dispatch (run qn-form-dispatches) or a view");
+)mlir");
+  EXPECT_NE(notADispatch.find("'qn.cumsum' op qn-assign-buffers: not a "
+                              "dispatch or a view (run qn-form-dispatches "
+                              "first)"),
+            std::string::npos)
+      << notADispatch;
   EXPECT_EQ(errorOf(R"mlir(
 func.func @prefill(%tok: tensor<?xi32> {qn.input = "tokens"},
                    %emb: tensor<?x24xf32> {qn.weight = "token_embd.weight"},
@@ -255,6 +259,72 @@ func.func @prefill(%tok: tensor<?xi32> {qn.input = "tokens"},
             "cannot build the plan of @prefill: op 'func.return' (no "
             "qn.name): result #1 is not the in-place update of its state "
             "argument");
+}
+
+/// The plan of hand-written dispatch-level IR, without running any pass.
+std::string errorOfUnassigned(const char *source) {
+  MLIRContext ctx(MLIRContext::Threading::DISABLED);
+  ctx.loadDialect<qn::QNDialect, func::FuncDialect>();
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &ctx);
+  if (!module)
+    return "the test IR does not parse";
+  auto p =
+      qn::codegen::buildProgram(module->lookupSymbol<func::FuncOp>("prefill"));
+  return p ? "" : llvm::toString(p.takeError());
+}
+
+// PlanBuilder decides no memory: IR whose buffers qn-assign-buffers has not
+// decided (or that contradicts them) is refused, naming the op.
+TEST(PlanBuilderTest, BuffersComeFromTheIR) {
+  const char *head = R"mlir(
+func.func @prefill(%tok: tensor<?xi32> {qn.input = "tokens"},
+                   %emb: tensor<16x24xf32> {qn.weight = "token_embd.weight"})
+    -> (tensor<?x4xf32> {qn.output = "logits"}))mlir";
+  auto entry = [&](const char *attrs, const char *body) {
+    return std::string(head) + attrs + " {\n" + body + "\n}\n";
+  };
+  // h = embed, s = a slice of it, returned; attributes as given.
+  auto embedSlice = [&](const char *numSlots, const char *hAttrs,
+                        const char *sAttrs) {
+    std::string body =
+        std::string("  %h = qn.dispatch.embed %emb[%tok] on cpu "
+                    "weights(f32:rows) {qn.name = \"h\"") +
+        hAttrs +
+        "}\n      : (tensor<16x24xf32>, tensor<?xi32>) -> tensor<?x24xf32>\n"
+        "  %s = qn.slice %h [0, 0] [-1, 4] [1, 1] {qn.name = \"s\"" +
+        sAttrs + "} : tensor<?x24xf32>\n  return %s : tensor<?x4xf32>";
+    return errorOfUnassigned(entry(numSlots, body.c_str()).c_str());
+  };
+  const char *oneSlot = " attributes {qn.num_slots = 1 : i64}";
+  EXPECT_EQ(embedSlice("", "", ""),
+            "cannot build the plan of @prefill: no qn.num_slots (run "
+            "qn-assign-buffers)");
+  EXPECT_EQ(embedSlice(oneSlot, "", ""),
+            "cannot build the plan of @prefill: op 'qn.dispatch.embed' 'h': "
+            "has no qn.slots for its 1 results (run qn-assign-buffers)");
+  EXPECT_EQ(embedSlice(oneSlot, ", qn.slots = array<i64: 1>", ""),
+            "cannot build the plan of @prefill: op 'qn.dispatch.embed' 'h': "
+            "result #0 is scratch but its slot is 1, not in [0, 1)");
+  EXPECT_EQ(embedSlice(oneSlot, ", qn.slots = array<i64: 0>", ""),
+            "cannot build the plan of @prefill: op 'qn.slice' 's': is a view "
+            "without qn.offset and qn.strides (run qn-assign-buffers)");
+  // A strided view read by a kernel without the copy the pass would place.
+  EXPECT_EQ(errorOfUnassigned(entry(" attributes {qn.num_slots = 2 : i64}",
+                                    R"mlir(
+  %h = qn.dispatch.embed %emb[%tok] on cpu weights(f32:rows)
+      {qn.name = "h", qn.slots = array<i64: 0>}
+      : (tensor<16x24xf32>, tensor<?xi32>) -> tensor<?x24xf32>
+  %s = qn.slice %h [0, 0] [-1, 4] [1, 1]
+      {qn.name = "s", qn.offset = 0 : i64, qn.strides = array<i64: 24, 1>}
+      : tensor<?x24xf32>
+  %n = qn.dispatch.l2_norm %s on cpu epsilon 1.0e-06
+      {qn.name = "n", qn.slots = array<i64: 1>}
+      : (tensor<?x4xf32>) -> tensor<?x4xf32>
+  return %n : tensor<?x4xf32>)mlir")
+                                  .c_str()),
+            "cannot build the plan of @prefill: op 'qn.dispatch.l2_norm' 'n': "
+            "reads the strided view 's' as a dense array (run "
+            "qn-assign-buffers)");
 }
 
 //===----------------------------------------------------------------------===//
