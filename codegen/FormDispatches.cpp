@@ -304,13 +304,11 @@ struct FormDispatchesPass
       if (n.getScale())
         return op->emitOpError("attribute 'scale': the delta-net kernels "
                                "use 1/sqrt(dk) only");
-      if (n.getHeadMapping() != HeadMapping::interleave)
-        return op->emitOpError("attribute 'head_mapping': the delta-net "
-                               "kernels map heads interleaved only");
       auto d = DispatchGatedDeltaNetOp::create(
           b, loc, op->getResultTypes(), n.getQ(), n.getK(), n.getV(), n.getG(),
           n.getBeta(), n.getState(), on, n.getImplAttr(),
-          n.getRecurrentBelowAttr(), n.getStateClampAttr());
+          n.getRecurrentBelowAttr(), n.getStateClampAttr(),
+          n.getHeadMappingAttr());
       replace(op, d);
     } else if (auto a = llvm::dyn_cast<GatedAttentionOp>(op)) {
       if (a.getScale())
@@ -324,7 +322,8 @@ struct FormDispatchesPass
               a.getVCache(), on,
               AttentionImplAttr::get(op->getContext(), AttentionImpl::plain),
               a.getNumHeadsAttr(), a.getNumKvHeadsAttr(), a.getHeadDimAttr(),
-              a.getRopeDimsAttr(), a.getRopeBaseAttr(), a.getEpsilonAttr()));
+              a.getRopeDimsAttr(), a.getRopeBaseAttr(), a.getEpsilonAttr(),
+              a.getRopeSectionsAttr()));
     } else if (auto m = llvm::dyn_cast<MoeOp>(op)) {
       if (m.getMinWeightSum())
         return op->emitOpError("attribute 'min_weight_sum': the MoE kernel "

@@ -755,6 +755,7 @@ llvm::Error PlanBuilder::visitDispatch(Operation *op) {
           static_cast<int64_t>(n.getRecurrentBelow().value_or(0));
       if (auto clamp = n.getStateClamp())
         p.stateClamp = clamp->convertToFloat();
+      p.tiled = n.getHeadMapping() == HeadMapping::tile;
       (*d)->params = p;
     }
     return done(std::move(d));
@@ -779,6 +780,11 @@ llvm::Error PlanBuilder::visitDispatch(Operation *op) {
       p.ropeDims = static_cast<int64_t>(a.getRopeDims());
       p.ropeBase = a.getRopeBase().convertToFloat();
       p.epsilon = a.getEpsilon().convertToFloat();
+      if (auto sections = a.getRopeSections()) {
+        std::array<int64_t, 4> s{};
+        llvm::copy(sections->take_front(4), s.begin());
+        p.ropeSections = s;
+      }
       (*d)->params = p;
     }
     return done(std::move(d));

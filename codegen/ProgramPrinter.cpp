@@ -91,6 +91,8 @@ void printAttributes(llvm::raw_ostream &os, const plan::Dispatch &d) {
       os << " recurrent-below=" << p.recurrentBelow;
     if (p.stateClamp != 0)
       os << llvm::format(" clamp=%g", p.stateClamp);
+    if (p.tiled)
+      os << " heads=tile";
     break;
   }
   case plan::DispatchKind::GatedAttention: {
@@ -99,6 +101,9 @@ void printAttributes(llvm::raw_ostream &os, const plan::Dispatch &d) {
        << " kv_heads=" << p.numKvHeads << " head_dim=" << p.headDim
        << " rope_dims=" << p.ropeDims
        << llvm::format(" rope_base=%g eps=%g", p.ropeBase, p.epsilon);
+    if (const auto &s = p.ropeSections)
+      os << " rope_sections=" << (*s)[0] << "," << (*s)[1] << "," << (*s)[2]
+         << "," << (*s)[3];
     break;
   }
   case plan::DispatchKind::MoE: {

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/QNOps.h"
+#include "dialect/ShapeUtils.h"
 
 #include "mlir/IR/OpImplementation.h"
 
@@ -202,6 +203,9 @@ LogicalResult DispatchGatedAttentionOp::verify() {
   if (rope < 0 || rope > static_cast<int64_t>(getHeadDim()) || rope % 2)
     return emitOpError("attribute 'rope': ")
            << getRopeDims() << " rotary dims for head_dim " << getHeadDim();
+  if (auto sections = getRopeSectionsAttr())
+    if (failed(checkRopeSections(getLoc(), sections.asArrayRef())))
+      return failure();
   return success();
 }
 

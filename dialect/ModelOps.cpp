@@ -111,6 +111,9 @@ GatedAttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
   if (rope < 0 || rope > dh || rope % 2 != 0)
     return emitOptionalError(loc, "rope_dims ", rope,
                              " must be even and in [0, head_dim = ", dh, "]");
+  if (auto sections = adaptor.getRopeSectionsAttr())
+    if (failed(checkRopeSections(loc, sections.asArrayRef())))
+      return failure();
   auto qg = llvm::cast<RankedTensorType>(adaptor.getQg().getType());
   if (qg.getRank() != 2)
     return emitOptionalError(loc, "qg must be [T, ", hq * 2 * dh, "], got ",

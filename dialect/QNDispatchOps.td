@@ -166,7 +166,7 @@ def QN_DispatchConv1dCausalOp : QN_DispatchOp<"conv1d_causal"> {
 def QN_DispatchGatedDeltaNetOp : QN_DispatchOp<"gated_delta_net"> {
   let summary = "the gated delta rule with the algorithm chosen";
   let description = [{
-    `qn.gated_delta_net` (interleaved head mapping, scale `1/sqrt(dk)`) as
+    `qn.gated_delta_net` (scale `1/sqrt(dk)`, either head mapping) as
     one dispatch; `new_state` is written over `state`. `impl` is the
     algorithm `qn-select-delta-path` chose; with `recurrent_below N`, a
     ubatch of fewer than `N` tokens runs the recurrent form instead (the
@@ -186,10 +186,13 @@ def QN_DispatchGatedDeltaNetOp : QN_DispatchOp<"gated_delta_net"> {
                        QN_FloatTensor:$beta, QN_FloatTensor:$state,
                        QN_Backend:$backend, QN_DeltaNetImpl:$impl,
                        OptionalAttr<I64Attr>:$recurrent_below,
-                       OptionalAttr<F32Attr>:$state_clamp);
+                       OptionalAttr<F32Attr>:$state_clamp,
+                       DefaultValuedAttr<QN_HeadMapping,
+                                         "::qn::HeadMapping::interleave">:$head_mapping);
   let results = (outs QN_FloatTensor:$result, QN_FloatTensor:$new_state);
   let assemblyFormat = "$q `,` $k `,` $v `,` $g `,` $beta `,` $state `on` "
                        "$backend `impl` $impl "
+                       "(`head_mapping` $head_mapping^)? "
                        "(`recurrent_below` $recurrent_below^)? attr-dict `:` "
                        "functional-type(operands, results)";
 }
@@ -198,7 +201,8 @@ def QN_DispatchGatedAttentionOp : QN_DispatchOp<"gated_attention"> {
   let summary = "gated full attention with its KV cache";
   let description = [{
     `qn.gated_attention` (scale `1/sqrt(head_dim)`) as one dispatch; the
-    caches are written in place.
+    caches are written in place. `rope_sections`: IMRoPE as on
+    `qn.gated_attention`.
 
     ```mlir
     %o, %kc1, %vc1 = qn.dispatch.gated_attention %qg, %k, %v, %qn, %kn, %pos,
@@ -214,7 +218,8 @@ def QN_DispatchGatedAttentionOp : QN_DispatchOp<"gated_attention"> {
                        QN_Backend:$backend, QN_AttentionImpl:$impl,
                        I64Attr:$num_heads, I64Attr:$num_kv_heads,
                        I64Attr:$head_dim, I64Attr:$rope_dims,
-                       F32Attr:$rope_base, F32Attr:$epsilon);
+                       F32Attr:$rope_base, F32Attr:$epsilon,
+                       OptionalAttr<DenseI64ArrayAttr>:$rope_sections);
   let results = (outs QN_FloatTensor:$result, QN_FloatTensor:$new_k_cache,
                       QN_FloatTensor:$new_v_cache);
   let assemblyFormat = "$qg `,` $k `,` $v `,` $q_norm `,` $k_norm `,` "

@@ -105,7 +105,10 @@ def QN_GatedAttentionOp
       `S` = capacity, may be dynamic).
 
     Steps: split q/gate, RMSNorm q and k per head, NEOX RoPE on the first
-    `rope_dims` dims of each head (`theta = pos * rope_base^(-2i/rope_dims)`),
+    `rope_dims` dims of each head (`theta = pos * rope_base^(-2i/rope_dims)`;
+    with `rope_sections = [t, h, w, e]`, IMRoPE for text positions
+    `(p, p, p, 0)`: pair `i` whose interleaved sector is `e` (or uncovered)
+    is not rotated, qwen35 spec 3.3),
     write roped k and raw v into the cache rows `positions[t]`, attend query
     head `h` to KV head `h / (Hq/Hkv)` over cache rows `p <= positions[t]`
     with scores scaled by `scale` (default `1/sqrt(Dh)`), softmax, weighted
@@ -133,7 +136,8 @@ def QN_GatedAttentionOp
                        I64Attr:$num_heads, I64Attr:$num_kv_heads,
                        I64Attr:$head_dim, I64Attr:$rope_dims, F32Attr:$rope_base,
                        DefaultValuedAttr<F32Attr, "1.0e-6">:$epsilon,
-                       OptionalAttr<F32Attr>:$scale);
+                       OptionalAttr<F32Attr>:$scale,
+                       OptionalAttr<DenseI64ArrayAttr>:$rope_sections);
   let results = (outs QN_FloatTensor:$result, QN_FloatTensor:$new_k_cache,
                       QN_FloatTensor:$new_v_cache);
   let assemblyFormat = "$qg `,` $k `,` $v `,` $q_norm `,` $k_norm `,` "

@@ -71,4 +71,17 @@ LogicalResult checkDim(std::optional<Location> loc, StringRef what, int64_t dim,
                            rank);
 }
 
+LogicalResult checkRopeSections(std::optional<Location> loc,
+                                llvm::ArrayRef<int64_t> sections) {
+  if (sections.size() != 4 ||
+      llvm::any_of(sections, [](int64_t s) { return s < 0; }))
+    return emitOptionalError(loc,
+                             "rope_sections must be 4 non-negative pair "
+                             "counts (t, h, w, e), got ",
+                             sections.size(), " entries");
+  if (sections[0] + sections[1] + sections[2] == 0)
+    return emitOptionalError(loc, "rope_sections: one of t, h, w must be > 0");
+  return success();
+}
+
 } // namespace qn

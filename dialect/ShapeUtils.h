@@ -42,6 +42,11 @@ llvm::ArrayRef<int64_t> getShapeOf(mlir::Type type);
 mlir::LogicalResult checkDim(std::optional<mlir::Location> loc,
                              llvm::StringRef what, int64_t dim, int64_t rank);
 
+/// IMRoPE sections (rope_sections of the attention ops): four non-negative
+/// pair counts (t, h, w, e) with t + h + w > 0; emits the reason at `loc`.
+mlir::LogicalResult checkRopeSections(std::optional<mlir::Location> loc,
+                                      llvm::ArrayRef<int64_t> sections);
+
 } // namespace qn
 
 #endif // QN_DIALECT_SHAPEUTILS_H

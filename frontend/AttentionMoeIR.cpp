@@ -26,7 +26,9 @@ Value EntryBuilder::fullAttention(Value h, Value positions,
       lv.vCache, b.getI64IntegerAttr(hp.nHead), b.getI64IntegerAttr(hp.nHeadKV),
       b.getI64IntegerAttr(hp.headDim), b.getI64IntegerAttr(hp.ropeDims),
       b.getF32FloatAttr(static_cast<float>(hp.ropeBase)), epsilon(),
-      FloatAttr());
+      FloatAttr(),
+      hp.hasRopeSections ? b.getDenseI64ArrayAttr(hp.ropeSections)
+                         : DenseI64ArrayAttr());
   Value out = create<MatmulOp>("attn_out", att.getResult(), lv.attnOutput);
   state.first = att.getNewKCache();
   state.second = att.getNewVCache();
@@ -43,6 +45,16 @@ Value EntryBuilder::moeBlock(Value h, const LayerValues &lv) {
                             lv.ffnUpExps, lv.ffnDownExps, shared,
                             b.getI64IntegerAttr(hp.nExpertUsed), FloatAttr());
   return create<AddOp>("l_out", h, moe);
+}
+
+Value EntryBuilder::denseBlock(Value h, const LayerValues &lv) {
+  Value f = create<RmsNormOp>("ffn_inp_normed", h, lv.postAttnNorm, epsilon());
+  Value gate = create<MatmulOp>("ffn_gate", f, lv.ffnGate);
+  Value up = create<MatmulOp>("ffn_up", f, lv.ffnUp);
+  Value act = create<SiluOp>("ffn_gate_silu", gate);
+  Value par = create<MulOp>("ffn_gate_par", act, up);
+  Value out = create<MatmulOp>("ffn_out", par, lv.ffnDown);
+  return create<AddOp>("l_out", h, out);
 }
 
 } // namespace qn::frontend::detail

@@ -56,13 +56,20 @@ Value EntryBuilder::linearAttention(Value h, const LayerValues &lv,
     z = create<MatmulOp>("z", a, lv.attnGate);
   }
 
-  // ssm_ba is grouped by key head: [b_{g*r..} (r) | a_{g*r..} (r)] per g.
-  Value ba = create<MatmulOp>("linear_attn_mixed_ba", a, lv.ssmBA);
-  Value baGrouped = reshape("ba_grouped", ba, {hk, 2 * r});
-  Value bRaw =
-      reshape("beta_in", slice("beta_view", baGrouped, {0, 0}, {hk, r}), {hv});
-  Value aRaw =
-      reshape("alpha", slice("alpha_view", baGrouped, {0, r}, {hk, r}), {hv});
+  Value bRaw, aRaw;
+  if (lv.ssmBeta) {
+    // qwen35*: two plain projections, one row per value head.
+    bRaw = create<MatmulOp>("beta_in", a, lv.ssmBeta);
+    aRaw = create<MatmulOp>("alpha", a, lv.ssmAlpha);
+  } else {
+    // ssm_ba is grouped by key head: [b_{g*r..} (r) | a_{g*r..} (r)] per g.
+    Value ba = create<MatmulOp>("linear_attn_mixed_ba", a, lv.ssmBA);
+    Value baGrouped = reshape("ba_grouped", ba, {hk, 2 * r});
+    bRaw = reshape("beta_in", slice("beta_view", baGrouped, {0, 0}, {hk, r}),
+                   {hv});
+    aRaw =
+        reshape("alpha", slice("alpha_view", baGrouped, {0, r}, {hk, r}), {hv});
+  }
 
   // g = ssm_a * softplus(a + dt_bias) (<= 0); beta = sigmoid(b).
   Value biased = create<AddOp>("alpha_biased", aRaw, lv.ssmDt);
@@ -80,13 +87,16 @@ Value EntryBuilder::linearAttention(Value h, const LayerValues &lv,
   Value qNorm = create<L2NormOp>("q_fused", q, epsilon());
   Value kNorm = create<L2NormOp>("k_fused", k, epsilon());
 
-  // The recurrence; value head h reads key head h / r (interleave). The
+  // The recurrence; value head h reads key head h / r (interleave,
+  // qwen3next) or h mod Hk (tile, the v-head order of qwen35 files). The
   // state clamp to +-1e6 after every token is the peer's (ik_llama.cpp,
   // spec 3.2 step 8); it is inert for states of sane magnitude.
+  const HeadMapping mapping = hp.vHeadOrder == gguf::VHeadOrder::Tiled
+                                  ? HeadMapping::tile
+                                  : HeadMapping::interleave;
   auto delta = create<GatedDeltaNetOp>(
       "attn_output", qNorm, kNorm, v, g, beta, lv.deltaState, FloatAttr(),
-      HeadMapping::interleave, DeltaNetImplAttr(), IntegerAttr(),
-      b.getF32FloatAttr(1.0e6f));
+      mapping, DeltaNetImplAttr(), IntegerAttr(), b.getF32FloatAttr(1.0e6f));
 
   // Gated output norm per value head, output projection, residual.
   Value normed = create<RmsNormOp>("attn_rms_norm", delta.getResult(),

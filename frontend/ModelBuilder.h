@@ -30,6 +30,10 @@ struct LayerValues {
   // Linear attention.
   mlir::Value ssmIn, attnQKV, attnGate, ssmBA, ssmConv1d, ssmDt, ssmA, ssmNorm,
       ssmOut;
+  // qwen35*: beta and alpha as two plain projections instead of ssmBA.
+  mlir::Value ssmBeta, ssmAlpha;
+  // Dense SwiGLU FFN (qwen35) instead of the MoE.
+  mlir::Value ffnGate, ffnUp, ffnDown;
   // MoE; the four shared-expert values are all null or all set.
   mlir::Value ffnGateInp, ffnGateExps, ffnUpExps, ffnDownExps;
   mlir::Value ffnGateInpShexp, ffnGateShexp, ffnUpShexp, ffnDownShexp;
@@ -88,6 +92,9 @@ public:
                             const LayerValues &lv, LayerState &state);
   /// Spec 3.4: post-attention norm, MoE and the residual add.
   mlir::Value moeBlock(mlir::Value h, const LayerValues &lv);
+  /// qwen35 spec 3.1: post-attention norm, dense SwiGLU FFN (matmuls, silu,
+  /// mul) and the residual add.
+  mlir::Value denseBlock(mlir::Value h, const LayerValues &lv);
 
 private:
   std::string fullName(llvm::StringRef name) const;

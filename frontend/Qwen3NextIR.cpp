@@ -101,7 +101,11 @@ llvm::Error checkHParams(const gguf::Qwen3NextHParams &hp) {
                                "most key_length {1}",
                                hp.ropeDims, hp.headDim));
   }
-  if (hp.nExpert < 1 || hp.nExpertUsed < 1 || hp.nExpertUsed > hp.nExpert)
+  if (hp.denseFFN()) {
+    if (hp.denseFF < 1)
+      return bad("feed_forward_length must be >= 1 for the dense FFN");
+  } else if (hp.nExpert < 1 || hp.nExpertUsed < 1 ||
+             hp.nExpertUsed > hp.nExpert)
     return bad(llvm::formatv("expert_used_count {0} must be in [1, "
                              "expert_count = {1}]",
                              hp.nExpertUsed, hp.nExpert));
@@ -151,11 +155,15 @@ private:
 /// accepts, this guards hand-made descriptions.
 llvm::Error checkLayer(const gguf::Qwen3NextLayer &l, bool recurrent,
                        size_t il) {
-  bool ok = l.attnNorm && l.postAttnNorm && l.ffnGateInp && l.ffnGateExps &&
-            l.ffnUpExps && l.ffnDownExps;
+  const bool dense = l.ffnGate || l.ffnUp || l.ffnDown;
+  bool ok =
+      l.attnNorm && l.postAttnNorm &&
+      (dense ? l.ffnGate && l.ffnUp && l.ffnDown
+             : l.ffnGateInp && l.ffnGateExps && l.ffnUpExps && l.ffnDownExps);
   if (recurrent)
-    ok = ok && (l.ssmIn || (l.attnQKV && l.attnGate)) && l.ssmBA &&
-         l.ssmConv1d && l.ssmDt && l.ssmA && l.ssmNorm && l.ssmOut;
+    ok = ok && (l.ssmIn || (l.attnQKV && l.attnGate)) &&
+         (l.ssmBA || (l.ssmBeta && l.ssmAlpha)) && l.ssmConv1d && l.ssmDt &&
+         l.ssmA && l.ssmNorm && l.ssmOut;
   else
     ok = ok && l.attnQ && l.attnK && l.attnV && l.attnOutput && l.attnQNorm &&
          l.attnKNorm;
@@ -192,6 +200,8 @@ llvm::Error bindLayerWeights(ArgBinder &args, const gguf::Qwen3NextLayer &l,
       {l.attnQKV, &v.attnQKV, false},
       {l.attnGate, &v.attnGate, false},
       {l.ssmBA, &v.ssmBA, false},
+      {l.ssmBeta, &v.ssmBeta, false},
+      {l.ssmAlpha, &v.ssmAlpha, false},
       {l.ssmConv1d, &v.ssmConv1d, true},
       {l.ssmDt, &v.ssmDt, true},
       {l.ssmA, &v.ssmA, true},
@@ -206,6 +216,9 @@ llvm::Error bindLayerWeights(ArgBinder &args, const gguf::Qwen3NextLayer &l,
       {l.ffnGateShexp, &v.ffnGateShexp, false},
       {l.ffnUpShexp, &v.ffnUpShexp, false},
       {l.ffnDownShexp, &v.ffnDownShexp, false},
+      {l.ffnGate, &v.ffnGate, false},
+      {l.ffnUp, &v.ffnUp, false},
+      {l.ffnDown, &v.ffnDown, false},
   };
   for (const Binding &binding : bindings) {
     Expected<Value> value = args.weight(binding.tensor, binding.floatOnly);
@@ -301,7 +314,7 @@ llvm::Error buildEntry(OpBuilder &b, ModuleOp module,
       h = eb.linearAttention(h, lv, state);
     else
       h = eb.fullAttention(h, positions, lv, state);
-    h = eb.moeBlock(h, lv);
+    h = lv.ffnGate ? eb.denseBlock(h, lv) : eb.moeBlock(h, lv);
     for (Value s : {state.first, state.second})
       results.push_back(s);
   }
@@ -353,9 +366,10 @@ buildQwen3NextModule(MLIRContext &ctx, const gguf::Qwen3NextModel &model,
   });
 
   OpBuilder b(&ctx);
+  const StringRef arch = gguf::getArchName(model.hp.arch);
   OwningOpRef<ModuleOp> module(
-      ModuleOp::create(NameLoc::get(b.getStringAttr("qwen3next"))));
-  (*module)->setAttr("qn.arch", b.getStringAttr("qwen3next"));
+      ModuleOp::create(NameLoc::get(b.getStringAttr(arch))));
+  (*module)->setAttr("qn.arch", b.getStringAttr(arch));
   (*module)->setAttr("qn.linear_layout",
                      b.getStringAttr(model.layout == gguf::LinearLayout::Legacy
                                          ? "legacy"

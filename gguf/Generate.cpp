@@ -17,7 +17,33 @@
 
 namespace qn::gguf {
 
-std::optional<GenShape> presetShape(llvm::StringRef name) {
+/// The Qwen3.5 variant of a preset: two key heads with Hv/Hk = 2 (3 for
+/// the tiny qwen35moe), so the tiled v-head order matters, dk = dv, rope
+/// sections, the dense FFN width of the fixtures.
+static void makeQwen35(GenShape &s, llvm::StringRef name, Arch arch) {
+  s.arch = arch;
+  const bool small = name == "small";
+  s.ssmGroups = 2;
+  s.ssmHeadsV = arch == Arch::Qwen35Moe && !small ? 6 : 4;
+  s.ssmHeadV = s.ssmStateK;
+  s.ropeSections = small ? std::array<int64_t, 4>{3, 3, 2, 0}
+                         : std::array<int64_t, 4>{2, 1, 1, 0};
+  if (name == "bench")
+    s.ropeSections = {11, 11, 10, 0};
+  if (arch == Arch::Qwen35)
+    s.denseFF = small ? 512 : name == "bench" ? 12288 : 128;
+}
+
+static std::optional<GenShape> qwen3nextPreset(llvm::StringRef name);
+
+std::optional<GenShape> presetShape(llvm::StringRef name, Arch arch) {
+  std::optional<GenShape> s = qwen3nextPreset(name);
+  if (s && arch != Arch::Qwen3Next)
+    makeQwen35(*s, name, arch);
+  return s;
+}
+
+static std::optional<GenShape> qwen3nextPreset(llvm::StringRef name) {
   GenShape s;
   if (name == "tiny") {
     // As ../shared/fixtures tiny: D=64, 4 layers, 8 experts top-2.
@@ -84,9 +110,31 @@ llvm::Error validateGenShape(const GenShape &s) {
                 {"expert-ff", s.expertFF},
                 {"shared-ff", s.sharedFF},
                 {"interval", s.fullAttentionInterval}};
-  for (const Field &f : fields)
+  const bool dense = s.arch == Arch::Qwen35;
+  for (const Field &f : fields) {
+    const llvm::StringRef n = f.name;
+    if (dense && (n.starts_with("expert") || n == "shared-ff"))
+      continue; // qwen35 has no experts
     if (llvm::Error err = positive(f.name, f.value))
       return err;
+  }
+  if (dense)
+    if (llvm::Error err = positive("dense-ff", s.denseFF))
+      return err;
+  if (s.arch != Arch::Qwen3Next) {
+    if (s.ssmStateK != s.ssmHeadV)
+      return llvm::createStringError(
+          llvm::formatv("{0} needs ssm-state (dk = {1}) == ssm-head-v (dv = "
+                        "{2})",
+                        getArchName(s.arch), s.ssmStateK, s.ssmHeadV)
+              .str());
+    if (s.nMtp < 0 || s.nMtp > 16)
+      return llvm::createStringError(
+          llvm::formatv("mtp must be in [0, 16], got {0}", s.nMtp).str());
+    if (s.arch == Arch::Qwen35Moe && !s.sharedExpert)
+      return llvm::createStringError(
+          "qwen35moe requires the shared expert (no --no-shared-expert)");
+  }
   // Written as a u32 key: a negative or larger value would wrap.
   if (s.contextLength < 1 || s.contextLength > 4294967295)
     return llvm::createStringError(
@@ -105,7 +153,7 @@ llvm::Error validateGenShape(const GenShape &s) {
         llvm::formatv("heads ({0}) must be a multiple of heads-kv ({1})",
                       s.nHead, s.nHeadKV)
             .str());
-  if (s.nExpertUsed > s.nExpert)
+  if (!dense && s.nExpertUsed > s.nExpert)
     return llvm::createStringError(
         llvm::formatv("experts-used ({0}) exceeds experts ({1})", s.nExpertUsed,
                       s.nExpert)
@@ -323,12 +371,23 @@ public:
     const int64_t Ck = s.ssmGroups * s.ssmStateK;
     const int64_t Cv = s.ssmHeadsV * s.ssmHeadV;
     const int64_t Cc = 2 * Ck + Cv;
-    for (int64_t il = 0; il < s.nLayer; ++il) {
+    const bool q35 = s.arch != Arch::Qwen3Next;
+    // The MTP blocks follow the main ones (qwen35 spec §2.3): full
+    // attention, the FFN and the nextn.* tensors.
+    for (int64_t il = 0; il < s.nLayer + s.nMtp; ++il) {
       std::string p = "blk." + std::to_string(il) + ".";
       norm(p + "attn_norm.weight", s.nEmbd);
       norm(p + "post_attention_norm.weight", s.nEmbd);
-      bool recurrent = (il + 1) % s.fullAttentionInterval != 0;
-      if (recurrent) {
+      bool recurrent = il < s.nLayer && (il + 1) % s.fullAttentionInterval != 0;
+      if (recurrent && q35) {
+        // Already in the file's (tiled) head order: random weights need
+        // no permutation, only the split projections.
+        matrix(p + "attn_qkv.weight", "ssm_in", il, {s.nEmbd, Cc});
+        matrix(p + "attn_gate.weight", "ssm_in", il, {s.nEmbd, Cv});
+        matrix(p + "ssm_beta.weight", "ssm_ba", il, {s.nEmbd, s.ssmHeadsV});
+        matrix(p + "ssm_alpha.weight", "ssm_ba", il, {s.nEmbd, s.ssmHeadsV});
+        linearTail(p, Cc, Cv, il);
+      } else if (recurrent) {
         if (opts.layout == LinearLayout::Legacy) {
           matrix(p + "ssm_in.weight", "ssm_in", il, {s.nEmbd, 2 * Ck + 2 * Cv});
         } else {
@@ -340,13 +399,7 @@ public:
           plans.back().rowMap.assign(qkvzOrder.begin() + Cc, qkvzOrder.end());
         }
         matrix(p + "ssm_ba.weight", "ssm_ba", il, {s.nEmbd, 2 * s.ssmHeadsV});
-        // Depthwise taps of about 0.5: a channel's conv output keeps the
-        // input's scale over Kc = 4 taps.
-        f32(p + "ssm_conv1d.weight", {s.convKernel, Cc}, Init::Normal, 0.5);
-        f32(p + "ssm_dt.bias", {s.ssmHeadsV}, Init::Normal, 0.1);
-        f32(p + "ssm_a", {s.ssmHeadsV}, Init::SsmA, 0.0);
-        norm(p + "ssm_norm.weight", s.ssmHeadV);
-        matrix(p + "ssm_out.weight", "ssm_out", il, {Cv, s.nEmbd});
+        linearTail(p, Cc, Cv, il);
       } else {
         matrix(p + "attn_q.weight", "attn_q", il,
                {s.nEmbd, 2 * s.nHead * s.headDim});
@@ -358,6 +411,21 @@ public:
                {s.nHead * s.headDim, s.nEmbd});
         norm(p + "attn_q_norm.weight", s.headDim);
         norm(p + "attn_k_norm.weight", s.headDim);
+      }
+      if (il >= s.nLayer) {
+        matrix(p + "nextn.eh_proj.weight", "attn_output", il,
+               {2 * s.nEmbd, s.nEmbd});
+        norm(p + "nextn.enorm.weight", s.nEmbd);
+        norm(p + "nextn.hnorm.weight", s.nEmbd);
+        norm(p + "nextn.shared_head_norm.weight", s.nEmbd);
+      }
+      if (s.arch == Arch::Qwen35) {
+        matrix(p + "ffn_gate.weight", "ffn_gate_shexp", il,
+               {s.nEmbd, s.denseFF});
+        matrix(p + "ffn_up.weight", "ffn_up_shexp", il, {s.nEmbd, s.denseFF});
+        matrix(p + "ffn_down.weight", "ffn_down_shexp", il,
+               {s.denseFF, s.nEmbd});
+        continue;
       }
       f32(p + "ffn_gate_inp.weight", {s.nEmbd, s.nExpert}, Init::Normal,
           1.0 / std::sqrt(double(s.nEmbd)));
@@ -393,6 +461,17 @@ public:
   }
 
 private:
+  /// The linear-layer tensors after the input projections (both archs).
+  void linearTail(const std::string &p, int64_t Cc, int64_t Cv, int64_t il) {
+    // Depthwise taps of about 0.5: a channel's conv output keeps the
+    // input's scale over Kc = 4 taps.
+    f32(p + "ssm_conv1d.weight", {s.convKernel, Cc}, Init::Normal, 0.5);
+    f32(p + "ssm_dt.bias", {s.ssmHeadsV}, Init::Normal, 0.1);
+    f32(p + "ssm_a", {s.ssmHeadsV}, Init::SsmA, 0.0);
+    norm(p + "ssm_norm.weight", s.ssmHeadV);
+    matrix(p + "ssm_out.weight", "ssm_out", il, {Cv, s.nEmbd});
+  }
+
   void add(std::string name, llvm::ArrayRef<int64_t> ne, GGMLType type,
            Init init, double std) {
     TensorPlan t;
@@ -466,7 +545,10 @@ llvm::Expected<int64_t> addTokenizer(GGUFWriter &w, const GenOptions &opts) {
   const int64_t size = opts.shape.nVocab;
   BuiltinVocab v = makeBuiltinVocab(size, std::max<int64_t>(0, size - 259));
   w.setValue("tokenizer.ggml.model", Value::makeString("gpt2"));
-  w.setValue("tokenizer.ggml.pre", Value::makeString("qwen2"));
+  // The Qwen3.5 files' pre-tokenizer name (qwen35 spec §6).
+  w.setValue("tokenizer.ggml.pre",
+             Value::makeString(opts.shape.arch == Arch::Qwen3Next ? "qwen2"
+                                                                  : "qwen35"));
   w.setValue("tokenizer.ggml.tokens", stringArray(v.tokens));
   std::vector<Value> types;
   for (int32_t t : v.tokenTypes)
@@ -483,12 +565,23 @@ llvm::Expected<int64_t> addTokenizer(GGUFWriter &w, const GenOptions &opts) {
 }
 
 void addHParams(GGUFWriter &w, const GenShape &s) {
-  const std::string a = "qwen3next.";
+  const std::string a = getArchName(s.arch).str() + ".";
+  const bool dense = s.arch == Arch::Qwen35;
   auto put = [&](const char *key, int64_t v) { w.setValue(a + key, u32(v)); };
-  put("block_count", s.nLayer);
+  // block_count counts the MTP blocks (qwen35 spec §1.1).
+  put("block_count", s.nLayer + s.nMtp);
+  if (s.nMtp > 0)
+    put("nextn_predict_layers", s.nMtp);
+  if (s.arch != Arch::Qwen3Next) {
+    std::vector<Value> sections;
+    for (int64_t x : s.ropeSections)
+      sections.push_back(Value::makeInt(ValueType::Int32, x));
+    w.setValue(a + "rope.dimension_sections",
+               Value::makeArray(ValueType::Int32, std::move(sections)));
+  }
   put("context_length", s.contextLength);
   put("embedding_length", s.nEmbd);
-  put("feed_forward_length", s.expertFF);
+  put("feed_forward_length", dense ? s.denseFF : s.expertFF);
   put("vocab_size", s.nVocab);
   put("attention.head_count", s.nHead);
   put("attention.head_count_kv", s.nHeadKV);
@@ -499,10 +592,12 @@ void addHParams(GGUFWriter &w, const GenShape &s) {
   w.setValue(a + "rope.freq_base",
              Value::makeFloat(ValueType::Float32, s.ropeBase));
   put("rope.dimension_count", s.ropeDims);
-  put("expert_count", s.nExpert);
-  put("expert_used_count", s.nExpertUsed);
-  put("expert_feed_forward_length", s.expertFF);
-  put("expert_shared_feed_forward_length", s.sharedFF);
+  if (!dense) {
+    put("expert_count", s.nExpert);
+    put("expert_used_count", s.nExpertUsed);
+    put("expert_feed_forward_length", s.expertFF);
+    put("expert_shared_feed_forward_length", s.sharedFF);
+  }
   put("ssm.conv_kernel", s.convKernel);
   put("ssm.state_size", s.ssmStateK);
   put("ssm.group_count", s.ssmGroups);
@@ -518,7 +613,8 @@ llvm::Error generateQwen3Next(const GenOptions &optsIn, llvm::StringRef path) {
   if (llvm::Error err = validateGenShape(opts.shape))
     return err;
   GGUFWriter w(32);
-  w.setValue("general.architecture", Value::makeString("qwen3next"));
+  w.setValue("general.architecture",
+             Value::makeString(getArchName(opts.shape.arch).str()));
   w.setValue("general.name", Value::makeString(opts.name));
   w.setValue("general.alignment", u32(32));
   auto vocabOr = addTokenizer(w, opts);

@@ -37,10 +37,18 @@ struct GenShape {
   int64_t fullAttentionInterval = 4;
   bool sharedExpert = true;
   bool tiedOutput = false;
+  /// qwen35 / qwen35moe files (qwen35 spec): split linear projections with
+  /// ssm_beta/ssm_alpha, IMRoPE sections, `nMtp` trailing MTP blocks (not
+  /// counted in nLayer), a dense FFN of width `denseFF` for qwen35.
+  Arch arch = Arch::Qwen3Next;
+  int64_t denseFF = 0, nMtp = 0;
+  std::array<int64_t, 4> ropeSections{};
 };
 
-/// "tiny", "small" or "bench"; nullopt for other names.
-std::optional<GenShape> presetShape(llvm::StringRef name);
+/// "tiny", "small" or "bench"; nullopt for other names. For the Qwen3.5
+/// archs, tiny and small are the dims of ../shared/fixtures/qwen35.
+std::optional<GenShape> presetShape(llvm::StringRef name,
+                                    Arch arch = Arch::Qwen3Next);
 
 /// Weight formats a generated file can use. Q4_K_M mixes q4_K with q6_K and
 /// q8_0 like llama-quantize's Q4_K_M (see chooseGenTensorType).

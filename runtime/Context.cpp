@@ -56,8 +56,8 @@ Context::create(const Model &model, const ContextParams &requested) {
   // rows, the MoE's router and expert rows.
   const double qDim = static_cast<double>(hp.nHead) * hp.headDim;
   const double kvDim = static_cast<double>(hp.nHeadKV) * hp.headDim;
-  const double ff =
-      static_cast<double>(std::max(hp.expertFF, hp.sharedExpertFF));
+  const double ff = static_cast<double>(
+      std::max({hp.expertFF, hp.sharedExpertFF, hp.denseFF}));
   const double perToken =
       4.0 *
       (2 * std::max<double>(2.0 * hp.keyDim() + 2.0 * hp.ssmInner, 2 * qDim) +
@@ -324,8 +324,12 @@ void Context::forward(llvm::ArrayRef<BatchToken> batch,
       h[i] += m[i];
     rmsNormRows(h, w.postAttnNorm.data(), T, D, eps, x);
     dump("ffn_inp_normed-" + llvm::Twine(il), x, T * D);
-    moeFFN(moeWeights(w), hp.nExpertUsed, x, T, ws->moe, cparams.pool, dump, il,
-           m);
+    if (w.ffnGate.data)
+      denseFFN(w.ffnGate, w.ffnUp, w.ffnDown, x, T, ws->moe, cparams.pool, dump,
+               il, m);
+    else
+      moeFFN(moeWeights(w), hp.nExpertUsed, x, T, ws->moe, cparams.pool, dump,
+             il, m);
     for (int64_t i = 0; i < T * D; ++i)
       h[i] += m[i];
     dump("l_out-" + llvm::Twine(il), h, T * D);

@@ -67,7 +67,12 @@ llvm::Expected<std::unique_ptr<Model>> Model::open(llvm::StringRef path) {
         "attention.value_length", "ssm.conv_kernel", "ssm.inner_size",
         "ssm.state_size", "ssm.time_step_rank", "ssm.group_count",
         "expert_count", "expert_used_count", "full_attention_interval"}) {
-    const std::string full = std::string("qwen3next.") + key;
+    std::string arch = "qwen3next";
+    if (auto a = (*file)->getString("general.architecture"))
+      arch = a->str();
+    else
+      llvm::consumeError(a.takeError());
+    const std::string full = arch + "." + key;
     const gguf::Value *v = (*file)->find(full);
     if (v && v->isInteger() && v->asUInt() == std::optional<uint64_t>(0))
       return llvm::createStringError(llvm::inconvertibleErrorCode(),
@@ -89,7 +94,9 @@ llvm::Expected<std::unique_ptr<Model>> Model::open(llvm::StringRef path) {
       hp.nLayer > 0 && hp.nEmbd > 0 && hp.nVocab > 0 && hp.nHead > 0 &&
       hp.nHeadKV > 0 && hp.headDim > 0 && hp.ssmGroupCount > 0 &&
       hp.ssmTimeStepRank > 0 && hp.ssmState > 0 && hp.headVDim() > 0 &&
-      hp.convKernel > 0 && hp.nExpertUsed > 0 && hp.nExpert >= hp.nExpertUsed;
+      hp.convKernel > 0 &&
+      (hp.denseFFN() ? hp.denseFF > 0
+                     : hp.nExpertUsed > 0 && hp.nExpert >= hp.nExpertUsed);
   if (!positive || hp.ssmTimeStepRank % hp.ssmGroupCount != 0 ||
       hp.nHead % hp.nHeadKV != 0 || hp.ropeDims % 2 || hp.ropeDims < 0 ||
       hp.ropeDims > hp.headDim ||
@@ -137,6 +144,8 @@ llvm::Expected<std::unique_ptr<Model>> Model::open(llvm::StringRef path) {
     w.attnQKV = view(l.attnQKV);
     w.attnGate = view(l.attnGate);
     w.ssmBA = view(l.ssmBA);
+    w.ssmBeta = view(l.ssmBeta);
+    w.ssmAlpha = view(l.ssmAlpha);
     w.ssmOut = view(l.ssmOut);
     w.ssmConv1d = floats(l.ssmConv1d);
     if (!w.ssmConv1d.empty()) {
@@ -158,6 +167,9 @@ llvm::Expected<std::unique_ptr<Model>> Model::open(llvm::StringRef path) {
     w.ffnUpShexp = view(l.ffnUpShexp);
     w.ffnDownShexp = view(l.ffnDownShexp);
     w.ffnGateInpShexp = floats(l.ffnGateInpShexp);
+    w.ffnGate = view(l.ffnGate);
+    w.ffnUp = view(l.ffnUp);
+    w.ffnDown = view(l.ffnDown);
     m->layerWeights.push_back(std::move(w));
   }
   if (err)

@@ -30,8 +30,9 @@ struct LayerWeights {
   // Full attention (spec §3.3).
   WeightView attnQ, attnK, attnV, attnOutput;
   std::vector<float> attnQNorm, attnKNorm;
-  // Gated DeltaNet (spec §3.2). Either ssmIn (legacy) or attnQKV + attnGate.
-  WeightView ssmIn, attnQKV, attnGate, ssmBA, ssmOut;
+  // Gated DeltaNet (spec §3.2). Either ssmIn (legacy) or attnQKV + attnGate;
+  // either ssmBA (qwen3next) or ssmBeta + ssmAlpha (qwen35*).
+  WeightView ssmIn, attnQKV, attnGate, ssmBA, ssmBeta, ssmAlpha, ssmOut;
   std::vector<float> ssmConv1d, ssmDt, ssmA, ssmNorm;
   /// ssm_conv1d transposed to [Kc x Cc] for the token-major conv.
   std::vector<float> ssmConv1dT;
@@ -41,6 +42,8 @@ struct LayerWeights {
   bool hasSharedExpert = false;
   WeightView ffnGateShexp, ffnUpShexp, ffnDownShexp;
   std::vector<float> ffnGateInpShexp;
+  // Dense SwiGLU FFN (qwen35): set instead of the MoE views.
+  WeightView ffnGate, ffnUp, ffnDown;
 };
 
 /// Expert `e` of a stacked expert tensor view.

@@ -112,6 +112,7 @@ void deltaNet(Bindings &b, const Dispatch &d, llvm::ArrayRef<SeqGroup> groups,
   DeltaChoice choice;
   choice.impl = p.impl;
   choice.recurrentBelow = p.recurrentBelow;
+  o.tiled = p.tiled;
   deltaNetGroups(o, groups, b.value(d.operands[5]).layer, choice, pool);
 }
 
@@ -135,6 +136,7 @@ void CpuBackend::attention(Bindings &b, const Dispatch &d,
   dims.nHead = p.numHeads, dims.nHeadKV = p.numKvHeads;
   dims.headDim = p.headDim, dims.ropeDims = p.ropeDims;
   dims.ropeBase = p.ropeBase, dims.eps = p.epsilon;
+  dims.ropeSections = p.ropeSections;
   AttentionArgs a;
   a.qAux = b.f32(d.operands[0]);
   a.k = b.f32(d.operands[1]);

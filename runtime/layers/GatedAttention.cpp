@@ -51,8 +51,10 @@ void gatedAttention(const AttentionDims &d, const AttentionArgs &a,
   dump("Kcur_normed-" + llvm::Twine(il), k, T * kvDim);
   const int32_t *pos = a.pos;
   for (int64_t t = 0; t < T; ++t) {
-    ropeNeox(q + t * qDim, Hq, Dh, d.ropeDims, pos[t], d.ropeBase);
-    ropeNeox(k + t * kvDim, Hkv, Dh, d.ropeDims, pos[t], d.ropeBase);
+    const std::array<int64_t, 4> *sections =
+        d.ropeSections ? &*d.ropeSections : nullptr;
+    ropeNeox(q + t * qDim, Hq, Dh, d.ropeDims, pos[t], d.ropeBase, sections);
+    ropeNeox(k + t * kvDim, Hkv, Dh, d.ropeDims, pos[t], d.ropeBase, sections);
   }
   dump("Qcur_roped-" + llvm::Twine(il), q, T * qDim);
   dump("Kcur_roped-" + llvm::Twine(il), k, T * kvDim);

@@ -16,7 +16,9 @@
 
 #include "llvm/ADT/ArrayRef.h"
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace qn::runtime {
@@ -26,6 +28,8 @@ class ThreadPool;
 struct AttentionDims {
   int64_t nHead = 0, nHeadKV = 0, headDim = 0, ropeDims = 0;
   float ropeBase = 0, eps = 0;
+  /// IMRoPE sections (qwen35); absent: NEOX on every pair.
+  std::optional<std::array<int64_t, 4>> ropeSections;
 };
 
 /// Scratch of gatedAttention for up to `maxTokens` rows and `nCtx` keys.

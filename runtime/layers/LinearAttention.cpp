@@ -43,14 +43,24 @@ void linearAttention(LayerContext &c, const float *x, int64_t T, float *out) {
   c.dump("z-" + llvm::Twine(il), z, T * Cv);
 
   // 2. Write strength beta = sigmoid(b), log-decay g = A softplus(a + dt).
-  matmul(w.ssmBA, x, T, ws.baRaw.data(), c.pool);
-  c.dump("linear_attn_mixed_ba-" + llvm::Twine(il), ws.baRaw.data(),
-         T * 2 * Hv);
-  const std::vector<int64_t> &baOrder = c.model.baRowOrder();
+  // qwen3next packs b and a per key group in ssm_ba; qwen35 files have two
+  // plain projections, read here as [b (Hv) | a (Hv)] per row.
+  const std::vector<int64_t> *baOrder = &c.model.baRowOrder();
+  if (w.ssmBeta.data) {
+    matmul(w.ssmBeta, x, T, ws.baRaw.data(), c.pool);
+    matmul(w.ssmAlpha, x, T, ws.baRaw.data() + T * Hv, c.pool);
+  } else {
+    matmul(w.ssmBA, x, T, ws.baRaw.data(), c.pool);
+    c.dump("linear_attn_mixed_ba-" + llvm::Twine(il), ws.baRaw.data(),
+           T * 2 * Hv);
+  }
   for (int64_t t = 0; t < T; ++t)
     for (int64_t h = 0; h < Hv; ++h) {
-      const float b = ws.baRaw[t * 2 * Hv + baOrder[h]];
-      const float a = ws.baRaw[t * 2 * Hv + baOrder[Hv + h]];
+      const float b = w.ssmBeta.data ? ws.baRaw[t * Hv + h]
+                                     : ws.baRaw[t * 2 * Hv + (*baOrder)[h]];
+      const float a = w.ssmBeta.data
+                          ? ws.baRaw[T * Hv + t * Hv + h]
+                          : ws.baRaw[t * 2 * Hv + (*baOrder)[Hv + h]];
       ws.beta[t * Hv + h] = sigmoid(b);
       ws.g[t * Hv + h] = w.ssmA[h] * softplus(a + w.ssmDt[h]);
     }
@@ -76,10 +86,12 @@ void linearAttention(LayerContext &c, const float *x, int64_t T, float *out) {
   c.dump.strided("k_fused-" + llvm::Twine(il), y + Ck, T, Ck, Cc);
 
   // 5. The delta rule, one value head at a time (heads are independent);
-  // v-head h reads q/k head h / (Hv/Hk). The algorithm (recurrent, chunked
-  // or fused: the same function) comes from the delta mode and T.
+  // v-head h reads q/k head h / (Hv/Hk) or, tiled, h mod Hk. The algorithm
+  // (recurrent, chunked or fused: the same function) comes from the delta mode
+  // and T.
   DeltaNetOperands d;
   d.Hk = Hk, d.Hv = Hv, d.dk = dk, d.dv = dv;
+  d.tiled = hp.vHeadOrder == gguf::VHeadOrder::Tiled;
   d.q = y, d.k = y + Ck, d.qRow = Cc, d.qHead = dk;
   d.v = y + 2 * Ck, d.vRow = Cc, d.vHead = dv;
   d.g = ws.g.data(), d.beta = ws.beta.data(), d.gRow = Hv, d.gHead = 1;

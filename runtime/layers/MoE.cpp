@@ -17,7 +17,7 @@
 namespace qn::runtime {
 
 void MoEScratch::allocate(const MoEDims &d, int64_t T) {
-  const int64_t ff = std::max(d.F, d.Fs);
+  const int64_t ff = std::max({d.F, d.Fs, d.Fd});
   auto size = [](std::vector<float> &v, int64_t n) {
     v.assign(static_cast<size_t>(std::max<int64_t>(n, 1)), 0.0f);
   };
@@ -45,6 +45,13 @@ static void swiglu(const WeightView &gateW, const WeightView &upW,
   for (int64_t i = 0; i < n * ff; ++i)
     s.eg[i] = silu(s.eg[i]) * s.eu[i];
   matmul(downW, s.eg.data(), n, out, pool);
+}
+
+void denseFFN(const WeightView &gate, const WeightView &up,
+              const WeightView &down, const float *x, int64_t T, MoEScratch &s,
+              ThreadPool *pool, const Dumper &dump, int64_t il, float *out) {
+  swiglu(gate, up, down, x, T, s, pool, out);
+  dump("ffn_out-" + llvm::Twine(il), out, T * down.rows);
 }
 
 void moeFFN(const MoEWeights &w, int64_t K, const float *x, int64_t T,

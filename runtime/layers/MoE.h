@@ -28,9 +28,10 @@ struct MoEWeights {
 };
 
 /// The sizes of a block: D hidden, E experts of width F, top K, shared
-/// expert width Fs (0 without one).
+/// expert width Fs (0 without one); Fd: the dense FFN width of qwen35
+/// models (0 for MoE models), which run denseFFN on the same scratch.
 struct MoEDims {
-  int64_t D = 0, E = 0, F = 0, K = 0, Fs = 0;
+  int64_t D = 0, E = 0, F = 0, K = 0, Fs = 0, Fd = 0;
 };
 
 /// Scratch of moeFFN for up to `maxTokens` rows.
@@ -48,6 +49,12 @@ struct MoEScratch {
 void moeFFN(const MoEWeights &w, int64_t topK, const float *x, int64_t T,
             MoEScratch &s, ThreadPool *pool, const Dumper &dump, int64_t layer,
             float *out);
+
+/// out [T x D] = W_down (silu(W_gate x) * (W_up x)): the dense FFN of
+/// qwen35 models (qwen35 spec §3.1), on the MoE scratch.
+void denseFFN(const WeightView &gate, const WeightView &up,
+              const WeightView &down, const float *x, int64_t T, MoEScratch &s,
+              ThreadPool *pool, const Dumper &dump, int64_t layer, float *out);
 
 } // namespace qn::runtime
 

@@ -30,7 +30,7 @@ void deltaNetGroups(const DeltaNetOperands &o, llvm::ArrayRef<SeqGroup> groups,
     for (const SeqGroup &sg : groups) {
       const DeltaImpl impl = choice.pick(sg.count, o.dk, o.dv);
       for (int64_t h = h0; h < h1; ++h) {
-        const int64_t kh = h / r;
+        const int64_t kh = o.tiled ? h % o.Hk : h / r;
         DeltaHeadArgs a;
         a.T = sg.count, a.dk = o.dk, a.dv = o.dv;
         a.q = o.q + sg.begin * o.qRow + kh * o.qHead;

@@ -37,6 +37,9 @@ void causalConvGroups(const float *u, int64_t C, int64_t Kc, const float *wT,
 /// t*gRow + h*gHead (same strides for both).
 struct DeltaNetOperands {
   int64_t Hk = 0, Hv = 0, dk = 0, dv = 0;
+  /// Value head h reads q/k head h mod Hk (qwen35 files) instead of
+  /// h / (Hv/Hk) (qwen3next).
+  bool tiled = false;
   const float *q = nullptr, *k = nullptr;
   int64_t qRow = 0, qHead = 0;
   const float *v = nullptr;
@@ -62,7 +65,7 @@ struct DeltaChoice {
 
 /// Runs every value head of every group (heads spread over `pool`) against
 /// the delta state of `layer` in the group's slot. Value head h reads q/k
-/// head h / (Hv/Hk).
+/// head h / (Hv/Hk), or h mod Hk with `tiled`.
 void deltaNetGroups(const DeltaNetOperands &o, llvm::ArrayRef<SeqGroup> groups,
                     int64_t layer, const DeltaChoice &choice, ThreadPool *pool);
 

@@ -14,6 +14,8 @@ AttentionDims attentionDims(const gguf::Qwen3NextHParams &hp) {
   d.ropeDims = hp.ropeDims;
   d.ropeBase = static_cast<float>(hp.ropeBase);
   d.eps = static_cast<float>(hp.rmsEps);
+  if (hp.hasRopeSections)
+    d.ropeSections = hp.ropeSections;
   return d;
 }
 
@@ -24,6 +26,7 @@ MoEDims moeDims(const gguf::Qwen3NextHParams &hp) {
   d.F = hp.expertFF;
   d.K = hp.nExpertUsed;
   d.Fs = hp.sharedExpertFF;
+  d.Fd = hp.denseFF;
   return d;
 }
 

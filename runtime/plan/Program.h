@@ -25,7 +25,9 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -177,6 +179,9 @@ struct DeltaNetParams {
   int64_t recurrentBelow = 0;
   /// Clamp of every state element after each token; 0: none.
   float stateClamp = 0;
+  /// Value head h reads q/k head h mod Hk (head_mapping tile) instead of
+  /// h / (Hv/Hk).
+  bool tiled = false;
 };
 
 /// GatedAttention.
@@ -184,6 +189,8 @@ struct AttentionParams {
   AttentionImpl impl = AttentionImpl::Plain;
   int64_t numHeads = 0, numKvHeads = 0, headDim = 0, ropeDims = 0;
   float ropeBase = 0, epsilon = 0;
+  /// IMRoPE sections (t, h, w, e); absent: NEOX on every pair.
+  std::optional<std::array<int64_t, 4>> ropeSections;
 };
 
 /// MoE.

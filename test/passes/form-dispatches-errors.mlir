@@ -16,24 +16,11 @@ func.func @no_impl(%q: tensor<?x1x4xf32>, %v: tensor<?x2x4xf32>,
 
 // -----
 
-// Tests that the delta-net kernels take neither another scale nor the tile
-// head mapping.
+// Tests that the delta-net kernels take no other scale.
 func.func @scale(%q: tensor<?x1x4xf32>, %v: tensor<?x2x4xf32>,
                  %g: tensor<?x2xf32>, %s: tensor<2x4x4xf32>) {
   // expected-error@+1 {{attribute 'scale': the delta-net kernels use 1/sqrt(dk) only}}
   %o, %s1 = qn.gated_delta_net %q, %q, %v, %g, %g, %s impl fused {scale = 0.5 : f32}
-      : (tensor<?x1x4xf32>, tensor<?x1x4xf32>, tensor<?x2x4xf32>,
-         tensor<?x2xf32>, tensor<?x2xf32>, tensor<2x4x4xf32>)
-      -> (tensor<?x2x4xf32>, tensor<2x4x4xf32>)
-  return
-}
-
-// -----
-
-func.func @tile(%q: tensor<?x1x4xf32>, %v: tensor<?x2x4xf32>,
-                %g: tensor<?x2xf32>, %s: tensor<2x4x4xf32>) {
-  // expected-error@+1 {{attribute 'head_mapping': the delta-net kernels map heads interleaved only}}
-  %o, %s1 = qn.gated_delta_net %q, %q, %v, %g, %g, %s head_mapping tile impl fused
       : (tensor<?x1x4xf32>, tensor<?x1x4xf32>, tensor<?x2x4xf32>,
          tensor<?x2xf32>, tensor<?x2xf32>, tensor<2x4x4xf32>)
       -> (tensor<?x2x4xf32>, tensor<2x4x4xf32>)

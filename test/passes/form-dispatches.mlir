@@ -110,3 +110,28 @@ func.func @split(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %b = qn.l2_norm %t {qn.backend = "cpu"} : tensor<?x8xf32>
   return %b : tensor<?x8xf32>
 }
+
+// -----
+
+// Tests that the tile head mapping (qwen35 files: v head h reads key head
+// h mod Hk) and IMRoPE sections reach the dispatch ops, where the kernels
+// read them.
+// CHECK-LABEL: func.func @qwen35
+// CHECK: qn.dispatch.gated_delta_net {{.*}} on cpu impl fused head_mapping tile :
+// CHECK: qn.dispatch.gated_attention {{.*}}rope_sections = array<i64: 3, 1, 0, 0>
+func.func @qwen35(%q: tensor<?x2x4xf32>, %v: tensor<?x4x4xf32>,
+                  %g: tensor<?x4xf32>, %s: tensor<4x4x4xf32>,
+                  %qg: tensor<?x16xf32>, %k: tensor<?x4xf32>,
+                  %n: tensor<4xf32>, %pos: tensor<?xi32>,
+                  %kc: tensor<?x1x4xf16>) {
+  %o, %s1 = qn.gated_delta_net %q, %q, %v, %g, %g, %s head_mapping tile impl fused
+      : (tensor<?x2x4xf32>, tensor<?x2x4xf32>, tensor<?x4x4xf32>,
+         tensor<?x4xf32>, tensor<?x4xf32>, tensor<4x4x4xf32>)
+      -> (tensor<?x4x4xf32>, tensor<4x4x4xf32>)
+  %a, %kc1, %vc1 = qn.gated_attention %qg, %k, %k, %n, %n, %pos, %kc, %kc
+      heads(2, 1) head_dim 4 rope(4, 1.0e+07) {rope_sections = array<i64: 3, 1, 0, 0>}
+      : (tensor<?x16xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<4xf32>,
+         tensor<4xf32>, tensor<?xi32>, tensor<?x1x4xf16>, tensor<?x1x4xf16>)
+      -> (tensor<?x8xf32>, tensor<?x1x4xf16>, tensor<?x1x4xf16>)
+  return
+}

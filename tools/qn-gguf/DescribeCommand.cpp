@@ -96,7 +96,8 @@ int runDescribe() {
                    {"shared_expert_ff", hp.sharedExpertFF},
                    {"full_attention_interval", hp.fullAttentionInterval}};
     json::Object root{{"file", inputPath.getValue()},
-                      {"architecture", "qwen3next"},
+                      {"architecture", getArchName(hp.arch).str()},
+                      {"mtp_blocks", hp.nMtp},
                       {"layout", layout.str()},
                       {"tied_output", m.tiedOutput},
                       {"hparams", std::move(h)},
@@ -108,10 +109,10 @@ int runDescribe() {
   }
 
   raw_ostream &os = outs();
-  os << "qwen3next: " << hp.nLayer << " layers (" << nLinear << " linear, "
-     << hp.nLayer - nLinear << " full attention), linear layout " << layout
-     << ", output " << (m.tiedOutput ? "tied to token_embd" : "separate")
-     << "\n";
+  os << getArchName(hp.arch) << ": " << hp.nLayer << " layers (" << nLinear
+     << " linear, " << hp.nLayer - nLinear << " full attention), linear layout "
+     << layout << ", output "
+     << (m.tiedOutput ? "tied to token_embd" : "separate") << "\n";
   os << "layers: " << kinds << "\n";
   os << formatv("embedding: D={0} V={1} ctx_train={2} rms_eps={3}\n", hp.nEmbd,
                 hp.nVocab, hp.nCtxTrain, shortest(hp.rmsEps));
@@ -122,9 +123,12 @@ int runDescribe() {
   os << formatv("linear: Hk={0} Hv={1} dk={2} dv={3} Kc={4} Cc={5}\n",
                 hp.ssmGroupCount, hp.ssmTimeStepRank, hp.ssmState,
                 hp.headVDim(), hp.convKernel, hp.convChannels());
-  os << formatv("moe: E={0} k={1} F={2} Fs={3} shared_expert={4}\n", hp.nExpert,
-                hp.nExpertUsed, hp.expertFF, hp.sharedExpertFF,
-                shared ? "yes" : "no");
+  if (hp.denseFFN())
+    os << formatv("ffn: dense Fd={0}\n", hp.denseFF);
+  else
+    os << formatv("moe: E={0} k={1} F={2} Fs={3} shared_expert={4}\n",
+                  hp.nExpert, hp.nExpertUsed, hp.expertFF, hp.sharedExpertFF,
+                  shared ? "yes" : "no");
   os << "tensors: " << file.tensors().size() << ", " << totalBytes << " bytes;";
   for (auto &[name, count] : typeCounts)
     os << " " << name << " x" << count;

@@ -1,11 +1,14 @@
 //===- GenCommand.cpp - `qn-gguf gen` -------------------------------------===//
 //
-//   qn-gguf gen --config tiny|small|bench [--layers N --embd N ...]
+//   qn-gguf gen [--arch qwen3next|qwen35|qwen35moe] [--mtp N]
+//               --config tiny|small|bench [--layers N --embd N ...]
 //               --type f32|f16|bf16|q8_0|q4_0|q4_k|q4_k_m
 //               --layout legacy|split --seed S [--vocab-from FILE] -o OUT
 //
-// A qwen3next GGUF with seeded random weights (gguf/Generate.h). Without
-// --vocab-from the tokenizer is a small built-in byte-level BPE vocabulary.
+// A GGUF with seeded random weights (gguf/Generate.h) of the qwen3next
+// schema or, with --arch, of the Qwen3.5 one (--mtp N trailing MTP blocks).
+// Without --vocab-from the tokenizer is a small built-in byte-level BPE
+// vocabulary.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,7 +22,11 @@ using namespace llvm;
 using namespace qn::gguf;
 
 namespace {
-cl::SubCommand genCmd("gen", "write a qwen3next model with random weights");
+cl::SubCommand genCmd("gen", "write a qwen3next or qwen35(moe) model with "
+                             "random weights");
+cl::opt<std::string> archName("arch",
+                              cl::desc("qwen3next | qwen35 | qwen35moe"),
+                              cl::init("qwen3next"), cl::sub(genCmd));
 cl::opt<std::string> config("config", cl::desc("tiny | small | bench"),
                             cl::init("tiny"), cl::sub(genCmd));
 cl::opt<std::string> typeName("type",
@@ -65,6 +72,8 @@ QN_GEN_OVERRIDE(ssmHeadV, "ssm-head-v", "value head dim dv")
 QN_GEN_OVERRIDE(convKernel, "conv-kernel", "conv kernel Kc")
 QN_GEN_OVERRIDE(interval, "interval", "full attention interval")
 QN_GEN_OVERRIDE(contextLength, "context-length", "context_length key")
+QN_GEN_OVERRIDE(denseFF, "dense-ff", "qwen35 dense FFN length")
+QN_GEN_OVERRIDE(mtp, "mtp", "qwen35*: trailing MTP blocks")
 #undef QN_GEN_OVERRIDE
 
 void apply(int64_t &field, const cl::opt<int64_t> &opt) {
@@ -77,7 +86,16 @@ int fail(const Twine &msg) {
 }
 
 int runGen() {
-  std::optional<GenShape> shape = presetShape(config);
+  std::optional<Arch> arch = parseArch(archName);
+  if (!arch)
+    return fail("unknown --arch '" + archName +
+                "' (qwen3next, qwen35, qwen35moe)");
+  if (*arch == Arch::Qwen3Next && mtp.getNumOccurrences())
+    return fail("--mtp needs --arch qwen35 or qwen35moe");
+  if (*arch != Arch::Qwen3Next && layoutName == "legacy")
+    return fail("--layout legacy is the qwen3next ssm_in layout; " + archName +
+                " files are split");
+  std::optional<GenShape> shape = presetShape(config, *arch);
   if (!shape)
     return fail("unknown --config '" + config + "' (tiny, small, bench)");
   std::optional<GenType> type = parseGenType(typeName);
@@ -112,6 +130,8 @@ int runGen() {
   apply(s.convKernel, convKernel);
   apply(s.fullAttentionInterval, interval);
   apply(s.contextLength, contextLength);
+  apply(s.denseFF, denseFF);
+  apply(s.nMtp, mtp);
   s.tiedOutput = tied;
   s.sharedExpert = !noShared;
   opts.shape = s;
@@ -119,11 +139,13 @@ int runGen() {
   opts.seed = seed;
   opts.threads = threads;
   opts.vocabFrom = vocabFrom;
-  opts.name = modelName.getNumOccurrences()
-                  ? std::string(modelName)
-                  : formatv("qn-gen-{0}-s{1}-{2}", config, uint64_t(seed),
-                            StringRef(typeName).lower())
-                        .str();
+  opts.name =
+      modelName.getNumOccurrences()
+          ? std::string(modelName)
+          : formatv("qn-gen-{0}{1}-s{2}-{3}",
+                    *arch == Arch::Qwen3Next ? std::string() : archName + "-",
+                    config, uint64_t(seed), StringRef(typeName).lower())
+                .str();
   if (Error err = generateQwen3Next(opts, outputPath))
     return qn::gguftool::reportError("gen", std::move(err));
   return 0;

@@ -4,13 +4,17 @@
 //
 // Prints the header, every metadata key with its type and value (arrays
 // shortened to N elements) and the tensor table. With --json the same as one
-// JSON object on stdout; arrays become {"type", "size", "values"}.
+// JSON object on stdout; arrays become {"type", "size", "values"}. A file
+// that is a runnable model also gets its model line (`model` in JSON): the
+// architecture, main and MTP block counts, the linear layers' v-head order
+// and the rope (NEOX, or IMRoPE with its sections).
 //
 //===----------------------------------------------------------------------===//
 
 #include "Command.h"
 
 #include "gguf/GGUFFile.h"
+#include "gguf/Qwen3Next.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
@@ -68,6 +72,50 @@ json::Value toJson(const Value &v) {
   }
 }
 
+/// What the model description makes of the file; nullopt when it is not
+/// a model qn runs (a vocabulary-only file, another arch): info still
+/// prints the raw contents of those.
+std::optional<json::Object> modelSummary(const GGUFFile &file) {
+  auto model = describeQwen3Next(file);
+  if (!model) {
+    consumeError(model.takeError());
+    return std::nullopt;
+  }
+  const Qwen3NextHParams &hp = model->hp;
+  json::Object o{{"arch", getArchName(hp.arch).str()},
+                 {"main_blocks", hp.nLayer},
+                 {"mtp_blocks", hp.nMtp},
+                 {"v_head_order",
+                  hp.vHeadOrder == VHeadOrder::Tiled ? "tiled" : "grouped"},
+                 {"ffn", hp.denseFFN() ? "dense" : "moe"}};
+  if (hp.hasRopeSections) {
+    json::Array s;
+    for (int64_t x : hp.ropeSections)
+      s.push_back(x);
+    o["rope"] = "imrope";
+    o["rope_sections"] = std::move(s);
+  } else {
+    o["rope"] = "neox";
+  }
+  return o;
+}
+
+void printModelLine(raw_ostream &os, const json::Object &m) {
+  os << "model: arch " << *m.getString("arch") << ", "
+     << *m.getInteger("main_blocks") << " main blocks + "
+     << *m.getInteger("mtp_blocks") << " MTP, v heads "
+     << *m.getString("v_head_order")
+     << (*m.getString("v_head_order") == "tiled" ? " (h mod Hk)"
+                                                 : " (h / (Hv/Hk))")
+     << ", ffn " << *m.getString("ffn") << ", rope " << *m.getString("rope");
+  if (const json::Array *s = m.getArray("rope_sections")) {
+    os << " sections";
+    for (size_t i = 0; i < s->size(); ++i)
+      os << (i ? "," : " ") << *(*s)[i].getAsInteger();
+  }
+  os << "\n";
+}
+
 int runInfo() {
   auto fileOr = singleFile ? GGUFFile::openSingleFile(inputPath)
                            : GGUFFile::open(inputPath);
@@ -101,6 +149,8 @@ int runInfo() {
                       {"metadata", std::move(metadata)}};
     if (!noTensors)
       root["tensors"] = std::move(tensors);
+    if (std::optional<json::Object> m = modelSummary(file))
+      root["model"] = std::move(*m);
     outs() << formatv("{0:2}", json::Value(std::move(root))) << "\n";
     return 0;
   }
@@ -118,8 +168,12 @@ int runInfo() {
   if (file.shardCount() > 1)
     os << " in " << file.shardCount() << " files";
   os << "\n";
-  if (noTensors)
+  std::optional<json::Object> model = modelSummary(file);
+  if (noTensors) {
+    if (model)
+      printModelLine(os, *model);
     return 0;
+  }
   for (const TensorInfo &t : file.tensors()) {
     os << "  " << left_justify(t.name, 34) << " "
        << left_justify(getTypeName(t.type), 7) << " "
@@ -129,6 +183,8 @@ int runInfo() {
       os << ", part " << t.shard + 1;
     os << "\n";
   }
+  if (model)
+    printModelLine(os, *model);
   return 0;
 }
 

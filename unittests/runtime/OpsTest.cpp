@@ -194,6 +194,37 @@ TEST(OpsTest, RopeNeoxRotatesPairsHalfApart) {
   }
 }
 
+TEST(OpsTest, ImropeLeavesPairsOfTheEAxisUnrotated) {
+  // Sections (3, 1, 0, 0) over 8 pairs (qwen35 spec 3.3's example): the
+  // sector of pair i is i mod 4; sector 2 would be w, but s_w = 0, so pairs
+  // 2 and 6 fall to e (position 0 for text) and keep their values; every
+  // other pair turns exactly as plain NEOX.
+  std::mt19937 rng(6);
+  const int64_t heads = 2, Dh = 16, R = 16, pos = 9;
+  const float base = 10000.0f;
+  const std::array<int64_t, 4> sections = {3, 1, 0, 0};
+  auto x = randomVector(heads * Dh, rng);
+  auto neox = x, imrope = x;
+  ropeNeox(neox.data(), heads, Dh, R, pos, base);
+  ropeNeox(imrope.data(), heads, Dh, R, pos, base, &sections);
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t i = 0; i < R / 2; ++i) {
+      const bool e = i == 2 || i == 6;
+      for (int64_t d : {i, i + R / 2}) {
+        const float want = e ? x[h * Dh + d] : neox[h * Dh + d];
+        EXPECT_EQ(imrope[h * Dh + d], want) << "pair " << i << " dim " << d;
+      }
+    }
+  // The released models' sections (11, 11, 10, 0) cover all 32 pairs of
+  // R = 64: the same as NEOX.
+  const std::array<int64_t, 4> real = {11, 11, 10, 0};
+  auto y = randomVector(64, rng);
+  auto a = y, b = y;
+  ropeNeox(a.data(), 1, 64, 64, pos, base);
+  ropeNeox(b.data(), 1, 64, 64, pos, base, &real);
+  EXPECT_EQ(a, b);
+}
+
 TEST(OpsTest, RouterPicksTopKRenormalisedLowerIdOnTies) {
   const std::vector<float> logits = {0.1f, 2.0f, -1.0f, 2.0f, 1.5f, 0.0f, 3.0f};
   const int64_t E = 7, K = 3;
