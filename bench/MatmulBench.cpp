@@ -160,16 +160,20 @@ int main(int argc, char **argv) {
             continue;
           for (MatmulActivations act :
                {MatmulActivations::F32, MatmulActivations::Q8}) {
-            // 8-bit activations only change decode of these formats.
+            // 8-bit activations change decode of these formats and
+            // prefill of those with an int8 GEMM.
             bool q8 = act == MatmulActivations::Q8;
             bool hasQ8Path = type != GGMLType::F32 && type != GGMLType::F16 &&
                              type != GGMLType::BF16 && type != GGMLType::Q2_K &&
                              type != GGMLType::Q3_K && type != GGMLType::IQ4_XS;
-            if (q8 && (nTokens != 1 || !hasQ8Path))
+            bool hasGemm = type == GGMLType::Q8_0 || type == GGMLType::Q4_0 ||
+                           type == GGMLType::Q5_0 || type == GGMLType::Q4_K ||
+                           type == GGMLType::Q5_K || type == GGMLType::Q6_K;
+            if (q8 && !(nTokens == 1 ? hasQ8Path : hasGemm))
               continue;
             std::string name =
                 std::string(nTokens == 1 ? (q8 ? "decode-q8act" : "decode")
-                                         : "prefill") +
+                                         : (q8 ? "prefill-q8act" : "prefill")) +
                 "/" + tname + "/" + shape.name +
                 "/tokens:" + std::to_string(nTokens) +
                 "/threads:" + std::to_string(threads);

@@ -31,16 +31,19 @@ bool isMatmulIsaSupported(MatmulIsa isa);
 /// narrower one.
 MatmulIsa getDefaultMatmulIsa();
 
-/// What decode kernels multiply the weights with. F32 (the default) keeps
-/// the activations exact. Q8 quantizes them to 8 bits per 32-value block
-/// (the peer's scheme) and uses integer dot products; it applies to 1..4
-/// tokens with Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, IQ4_NL or
-/// MXFP4 weights on the SIMD variants and falls back to F32 elsewhere.
-enum class MatmulActivations { F32, Q8 };
+/// What the kernels multiply the weights with. F32 keeps the activations
+/// exact. Q8 quantizes them to 8 bits per 32-value block (the peer's scheme)
+/// and uses integer dot products: for 1..4 tokens with Q8_0, Q4_0, Q4_1,
+/// Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, IQ4_NL or MXFP4 weights (fused decode
+/// kernels), for more tokens with Q8_0, Q4_0, Q5_0, Q4_K, Q5_K or Q6_K (the
+/// int8 GEMM, matmulQ8Gemm); other formats and the generic variant stay F32.
+/// Q8Prefill is F32 up to 4 tokens and Q8 above: prefill gets the int8 GEMM,
+/// decode keeps exact activations. F32 is the default.
+enum class MatmulActivations { F32, Q8, Q8Prefill };
 
 /// The activations `matmul` uses: set here, or by the environment variable
-/// QN_MATMUL_ACT=q8 before the first call. Not synchronized with running
-/// matmuls: set it once at startup.
+/// QN_MATMUL_ACT=f32|q8|q8prefill before the first call. Not synchronized
+/// with running matmuls: set it once at startup.
 void setMatmulActivations(MatmulActivations act);
 MatmulActivations getMatmulActivations();
 
@@ -49,6 +52,25 @@ void matmulWithIsa(MatmulIsa isa, const WeightView &w, const float *x,
                    int64_t nTokens, float *y, ThreadPool *pool,
                    MatmulActivations act = MatmulActivations::F32,
                    bool accumulate = false);
+
+/// The int8 GEMM alone, for any token count (what `matmul` runs above 4
+/// tokens with Q8 or Q8Prefill activations): the activations quantized like
+/// quantizeQ8Reference, integer dot products per block, F32 scales.
+/// Returns false (doing nothing) where `isa` has no GEMM for w.type
+/// (Avx512 uses VNNI where the CPU has it, else the AVX2 GEMM).
+bool matmulQ8Gemm(MatmulIsa isa, const WeightView &w, const float *x,
+                  int64_t nTokens, float *y, ThreadPool *pool,
+                  bool accumulate = false);
+
+/// The plain twin of the 8-bit activation paths: x rounded per 32-block to
+/// d * code, d = max|x| / 127, code = round-to-nearest-even(x * 127 / max|x|)
+/// (0 for an all-zero block); n a multiple of 32.
+void quantizeQ8Reference(const float *x, int64_t n, float *xq);
+
+/// matmulReference on quantizeQ8Reference(x): what the Q8 kernels compute,
+/// up to F32 summation order.
+void matmulQ8Reference(const WeightView &w, const float *x, int64_t nTokens,
+                       float *y, bool accumulate = false);
 
 namespace detail {
 /// A per-thread scratch buffer of at least `bytes` bytes, 64-byte aligned,
@@ -65,6 +87,10 @@ void matmulAvx2(const WeightView &w, const float *x, int64_t nTokens, float *y,
 void matmulAvx512(const WeightView &w, const float *x, int64_t nTokens,
                   float *y, ThreadPool *pool, MatmulActivations act,
                   bool accumulate);
+bool gemmQ8Avx2(const WeightView &w, const float *x, int64_t nTokens, float *y,
+                ThreadPool *pool, bool accumulate);
+bool gemmQ8Avx512Vnni(const WeightView &w, const float *x, int64_t nTokens,
+                      float *y, ThreadPool *pool, bool accumulate);
 } // namespace detail
 
 } // namespace qn::runtime

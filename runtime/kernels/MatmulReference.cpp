@@ -8,9 +8,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/kernels/Matmul.h"
+#include "runtime/kernels/MatmulIsa.h"
 
 #include "gguf/Dequantize.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -33,6 +36,26 @@ void matmulReference(const WeightView &w, const float *x, int64_t nTokens,
       y[t * w.rows + r] = accumulate ? y[t * w.rows + r] + acc : acc;
     }
   }
+}
+
+void quantizeQ8Reference(const float *x, int64_t n, float *xq) {
+  for (int64_t b = 0; b + 32 <= n; b += 32) {
+    float maxAbs = 0.0f;
+    for (int64_t c = b; c < b + 32; ++c)
+      maxAbs = std::max(maxAbs, std::fabs(x[c]));
+    const float d = maxAbs / 127.0f;
+    const float inv = maxAbs > 0.0f ? 127.0f / maxAbs : 0.0f;
+    for (int64_t c = b; c < b + 32; ++c)
+      xq[c] = d * std::nearbyint(x[c] * inv); // the FPU's nearest-even
+  }
+}
+
+void matmulQ8Reference(const WeightView &w, const float *x, int64_t nTokens,
+                       float *y, bool accumulate) {
+  std::vector<float> xq(static_cast<size_t>(nTokens * w.cols));
+  for (int64_t t = 0; t < nTokens; ++t)
+    quantizeQ8Reference(x + t * w.cols, w.cols, xq.data() + t * w.cols);
+  matmulReference(w, xq.data(), nTokens, y, nullptr, accumulate);
 }
 
 } // namespace qn::runtime

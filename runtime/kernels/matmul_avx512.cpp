@@ -90,6 +90,12 @@ static void tileKernel(const float *W, int64_t ws, const float *X, int64_t xs,
     }
 }
 
+// The int8 prefill GEMM: AVX-512 VNNI where present, else the AVX2 one.
+static bool gemmQ8(const WeightView &w, const float *x, int64_t nTokens,
+                   float *y, ThreadPool *pool, bool accumulate) {
+  return matmulQ8Gemm(MatmulIsa::Avx512, w, x, nTokens, y, pool, accumulate);
+}
+
 #include "runtime/kernels/MatmulDriver.inc"
 
 } // namespace qn::runtime::kernels_avx512

@@ -29,6 +29,12 @@ static bool matmulQ8Activations(const WeightView &, const float *, int64_t,
   return false;
 }
 
+// No int8 GEMM either: prefill stays F32.
+static bool gemmQ8(const WeightView &, const float *, int64_t, float *,
+                   ThreadPool *, bool) {
+  return false;
+}
+
 constexpr int TokenTile = 2;
 
 template <int T, int R>
