@@ -11,6 +11,9 @@
 
 #include "runtime/kernels/Matmul.h"
 
+#include <cstdint>
+#include <cstring>
+
 #include "llvm/ADT/StringRef.h"
 
 namespace qn::runtime {
@@ -38,7 +41,9 @@ MatmulIsa getDefaultMatmulIsa();
 /// kernels), for more tokens with Q8_0, Q4_0, Q5_0, Q4_K, Q5_K or Q6_K (the
 /// int8 GEMM, matmulQ8Gemm); other formats and the generic variant stay F32.
 /// Q8Prefill is F32 up to 4 tokens and Q8 above: prefill gets the int8 GEMM,
-/// decode keeps exact activations. F32 is the default.
+/// decode keeps exact activations. Q8 is the default: the peer quantizes
+/// activations the same way, and its logits are matched to ~1e-6 on
+/// short prompts (docs/kernels.md); F32 follows the float64 reference.
 enum class MatmulActivations { F32, Q8, Q8Prefill };
 
 /// The activations `matmul` uses: set here, or by the environment variable
@@ -63,9 +68,22 @@ bool matmulQ8Gemm(MatmulIsa isa, const WeightView &w, const float *x,
                   bool accumulate = false);
 
 /// The plain twin of the 8-bit activation paths: x rounded per 32-block to
-/// d * code, d = max|x| / 127, code = round-to-nearest-even(x * 127 / max|x|)
-/// (0 for an all-zero block); n a multiple of 32.
+/// d * code, d = bf16(max|x| / 127), code = round-to-nearest-even(x / d)
+/// (0 for an all-zero block); n a multiple of 32. The scale is rounded to
+/// bf16 because the peer's activation blocks (Q8_2_X4) store it so: the
+/// same codes as the peer's keep qn's logits within the peer's own
+/// ubatch-to-ubatch spread. |x / d| <= 127 * (1 + 2^-9) rounds to at most
+/// 127, so no code saturates.
 void quantizeQ8Reference(const float *x, int64_t n, float *xq);
+
+/// f rounded to the nearest bfloat16 (ties to even), as a float; finite f.
+inline float roundToBf16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  bits = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;
+  std::memcpy(&f, &bits, sizeof bits);
+  return f;
+}
 
 /// matmulReference on quantizeQ8Reference(x): what the Q8 kernels compute,
 /// up to F32 summation order.

@@ -43,8 +43,8 @@ void quantizeQ8Reference(const float *x, int64_t n, float *xq) {
     float maxAbs = 0.0f;
     for (int64_t c = b; c < b + 32; ++c)
       maxAbs = std::max(maxAbs, std::fabs(x[c]));
-    const float d = maxAbs / 127.0f;
-    const float inv = maxAbs > 0.0f ? 127.0f / maxAbs : 0.0f;
+    const float d = roundToBf16(maxAbs / 127.0f);
+    const float inv = d > 0.0f ? 1.0f / d : 0.0f;
     for (int64_t c = b; c < b + 32; ++c)
       xq[c] = d * std::nearbyint(x[c] * inv); // the FPU's nearest-even
   }

@@ -5,6 +5,7 @@
 
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -88,13 +89,15 @@ void *qn::runtime::detail::threadScratch(size_t bytes) {
 static MatmulActivations initialActivations() {
   const char *env = std::getenv("QN_MATMUL_ACT");
   llvm::StringRef name = env ? env : "";
-  if (name.equals_insensitive("q8"))
-    return MatmulActivations::Q8;
-  // Not the default yet: small-q8_0's fixture parity and the greedy cases
-  // fail with 8-bit prefill activations (see docs/kernels.md).
+  if (name.equals_insensitive("f32"))
+    return MatmulActivations::F32;
   if (name.equals_insensitive("q8prefill"))
     return MatmulActivations::Q8Prefill;
-  return MatmulActivations::F32;
+  // The default, as the peer: 8-bit activations (docs/kernels.md).
+  if (!name.empty() && !name.equals_insensitive("q8"))
+    llvm::errs() << "qn: QN_MATMUL_ACT='" << name
+                 << "' is not f32, q8 or q8prefill; using q8\n";
+  return MatmulActivations::Q8;
 }
 
 static MatmulActivations &currentActivations() {

@@ -27,6 +27,7 @@
 
 #include "gtest/gtest.h"
 
+#include <cmath>
 #include <limits>
 #include <memory>
 #include <random>
@@ -210,17 +211,34 @@ TEST(MatmulQ8Gemm, Q8PrefillUsesTheGemmAboveFourTokens) {
 }
 
 TEST(MatmulQ8Gemm, ReferenceQuantizerRoundsPerBlock) {
-  // One block: d = max|x| / 127, codes round(x / d), small values to 0.
+  // One block, worked by hand: max|x| / 127 = 0.01 = 1.28 * 2^-7, whose
+  // bf16 is 164/128 * 2^-7 = 0.010009765625; codes round(x / d): 1.27 ->
+  // 126.88 -> 127, -0.635 -> -63.44 -> -63, 0.004 -> 0.40 -> 0.
   std::vector<float> x(32, 0.0f), xq(32);
   x[0] = 1.27f;
   x[1] = -0.635f;
   x[2] = 0.004f;
   quantizeQ8Reference(x.data(), 32, xq.data());
-  const float d = 1.27f / 127.0f;
-  EXPECT_FLOAT_EQ(xq[0], 127 * d);
-  EXPECT_FLOAT_EQ(xq[1], std::nearbyint(-0.635f * (127.0f / 1.27f)) * d);
+  const float d = 0.010009765625f;
+  EXPECT_EQ(xq[0], 127 * d);
+  EXPECT_EQ(xq[1], -63 * d);
   EXPECT_EQ(xq[2], 0.0f);
   EXPECT_EQ(xq[31], 0.0f);
+  // An all-zero block stays zero (no division by a zero scale).
+  std::vector<float> zeros(32, 0.0f), zq(32, 1.0f);
+  quantizeQ8Reference(zeros.data(), 32, zq.data());
+  EXPECT_EQ(zq[0], 0.0f);
+}
+
+TEST(MatmulQ8Gemm, RoundToBf16IsNearestEven) {
+  EXPECT_EQ(roundToBf16(0.01f), 0.010009765625f);
+  EXPECT_EQ(roundToBf16(1.0f), 1.0f);
+  // Halfway cases go to the even neighbour: 1 + 2^-8 -> 1, 1 + 3 * 2^-8 ->
+  // 1 + 2^-6; just above halfway rounds up.
+  EXPECT_EQ(roundToBf16(1.00390625f), 1.0f);
+  EXPECT_EQ(roundToBf16(1.01171875f), 1.015625f);
+  EXPECT_EQ(roundToBf16(std::nextafter(1.00390625f, 2.0f)), 1.0078125f);
+  EXPECT_EQ(roundToBf16(-0.01f), -0.010009765625f);
 }
 
 } // namespace
