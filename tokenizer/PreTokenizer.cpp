@@ -12,6 +12,7 @@ std::optional<PreTokenizerKind>
 qn::tokenizer::parsePreTokenizerName(llvm::StringRef name) {
   return llvm::StringSwitch<std::optional<PreTokenizerKind>>(name)
       .Case("qwen2", PreTokenizerKind::Qwen2)
+      .Case("qwen35", PreTokenizerKind::Qwen35)
       .Default(std::nullopt);
 }
 
@@ -32,12 +33,23 @@ uint32_t asciiLower(uint32_t cp) {
 
 /// End (exclusive char index) of the regex match starting at `i`. Each
 /// alternative is tried in the regex's order; the first that matches wins,
-/// as in a backtracking regex engine.
-size_t matchQwen2(const std::vector<Char> &chars, size_t i) {
+/// as in a backtracking regex engine. `marksInWords`: the qwen35 regex
+/// (\p{M} in words and out of symbol runs); else qwen2's, where a mark is
+/// like any other symbol.
+size_t matchQwenSplit(const std::vector<Char> &chars, size_t i,
+                      bool marksInWords) {
   size_t n = chars.size();
+  auto isWord = [&](size_t k) {
+    return chars[k].cls == CharClass::Letter ||
+           (marksInWords && chars[k].cls == CharClass::Mark);
+  };
+  auto isSymbol = [&](size_t k) {
+    return chars[k].cls == CharClass::Other ||
+           (!marksInWords && chars[k].cls == CharClass::Mark);
+  };
   auto cls = [&](size_t k) { return chars[k].cls; };
-  auto letterRunEnd = [&](size_t k) {
-    while (k < n && cls(k) == CharClass::Letter)
+  auto wordRunEnd = [&](size_t k) {
+    while (k < n && isWord(k))
       ++k;
     return k;
   };
@@ -55,23 +67,25 @@ size_t matchQwen2(const std::vector<Char> &chars, size_t i) {
     }
   }
 
-  // [^\r\n\p{L}\p{N}]?\p{L}+
-  if (cls(i) == CharClass::Letter)
-    return letterRunEnd(i);
+  // [^\r\n\p{L}\p{N}]?\p{L}+ (qwen35: [\p{L}\p{M}]+). A word character
+  // at i starts the run itself (taking it as the optional prefix instead
+  // ends at the same place).
+  if (isWord(i))
+    return wordRunEnd(i);
   if (cls(i) != CharClass::Number && !isNewline(chars[i]) && i + 1 < n &&
-      cls(i + 1) == CharClass::Letter)
-    return letterRunEnd(i + 1);
+      isWord(i + 1))
+    return wordRunEnd(i + 1);
 
   // \p{N}
   if (cls(i) == CharClass::Number)
     return i + 1;
 
-  //  ?[^\s\p{L}\p{N}]+[\r\n]*
+  //  ?[^\s\p{L}\p{N}]+[\r\n]* (qwen35: not \p{M} either)
   size_t k = i;
-  if (chars[i].codePoint == ' ' && i + 1 < n && cls(i + 1) == CharClass::Other)
+  if (chars[i].codePoint == ' ' && i + 1 < n && isSymbol(i + 1))
     k = i + 1;
-  if (cls(k) == CharClass::Other) {
-    while (k < n && cls(k) == CharClass::Other)
+  if (isSymbol(k)) {
+    while (k < n && isSymbol(k))
       ++k;
     while (k < n && isNewline(chars[k]))
       ++k;
@@ -100,8 +114,8 @@ size_t matchQwen2(const std::vector<Char> &chars, size_t i) {
 }
 } // namespace
 
-void qn::tokenizer::splitQwen2(
-    llvm::StringRef text, llvm::function_ref<void(llvm::StringRef)> onPiece) {
+static void splitQwen(llvm::StringRef text, bool marksInWords,
+                      llvm::function_ref<void(llvm::StringRef)> onPiece) {
   std::vector<Char> chars;
   chars.reserve(text.size());
   for (size_t pos = 0; pos < text.size();) {
@@ -111,10 +125,20 @@ void qn::tokenizer::splitQwen2(
     pos += d.length;
   }
   for (size_t i = 0; i < chars.size();) {
-    size_t end = matchQwen2(chars, i);
+    size_t end = matchQwenSplit(chars, i, marksInWords);
     size_t from = chars[i].offset;
     size_t to = end < chars.size() ? chars[end].offset : text.size();
     onPiece(text.slice(from, to));
     i = end;
   }
+}
+
+void qn::tokenizer::splitQwen2(
+    llvm::StringRef text, llvm::function_ref<void(llvm::StringRef)> onPiece) {
+  splitQwen(text, /*marksInWords=*/false, onPiece);
+}
+
+void qn::tokenizer::splitQwen35(
+    llvm::StringRef text, llvm::function_ref<void(llvm::StringRef)> onPiece) {
+  splitQwen(text, /*marksInWords=*/true, onPiece);
 }

@@ -7,8 +7,14 @@
 //   (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}
 //   | ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 //
-// matched repeatedly from the start of the text. It is implemented by hand
-// over code points: no regex engine, linear time.
+// matched repeatedly from the start of the text. Qwen3.5/3.6 files
+// (`qwen35`) use the same regex with combining marks \p{M} moved from the
+// symbol runs into words:
+//
+//   ...|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|...| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|...
+//
+// Both are implemented by hand over code points: no regex engine, linear
+// time.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QN_TOKENIZER_PRETOKENIZER_H
@@ -21,7 +27,7 @@
 
 namespace qn::tokenizer {
 
-enum class PreTokenizerKind { Qwen2 };
+enum class PreTokenizerKind { Qwen2, Qwen35 };
 
 /// Maps a `tokenizer.ggml.pre` value to the splitter; nullopt if unknown.
 std::optional<PreTokenizerKind> parsePreTokenizerName(llvm::StringRef name);
@@ -31,12 +37,18 @@ std::optional<PreTokenizerKind> parsePreTokenizerName(llvm::StringRef name);
 /// character each that is neither letter, number nor space.
 void splitQwen2(llvm::StringRef text,
                 llvm::function_ref<void(llvm::StringRef)> onPiece);
+/// The same for the `qwen35` split (marks belong to words).
+void splitQwen35(llvm::StringRef text,
+                 llvm::function_ref<void(llvm::StringRef)> onPiece);
 
 inline void preTokenize(PreTokenizerKind kind, llvm::StringRef text,
                         llvm::function_ref<void(llvm::StringRef)> onPiece) {
   switch (kind) {
   case PreTokenizerKind::Qwen2:
     splitQwen2(text, onPiece);
+    return;
+  case PreTokenizerKind::Qwen35:
+    splitQwen35(text, onPiece);
     return;
   }
 }

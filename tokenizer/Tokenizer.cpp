@@ -58,7 +58,7 @@ Tokenizer::create(VocabularySpec spec) {
       parsePreTokenizerName(spec.preTokenizer);
   if (!pre)
     return specError("unsupported pre-tokenizer '" + spec.preTokenizer +
-                     "' (supported: qwen2)");
+                     "' (supported: qwen2, qwen35)");
   tok->preTokenizer = *pre;
 
   for (auto [name, id] : {std::pair{"BOS", spec.bos},

@@ -62,6 +62,8 @@ CharClass qn::tokenizer::classifyCodePoint(uint32_t cp) {
     return CharClass::Letter;
   if (mask & U_GC_N_MASK)
     return CharClass::Number;
+  if (mask & U_GC_M_MASK)
+    return CharClass::Mark;
   return CharClass::Other;
 }
 

@@ -3,7 +3,7 @@
 // The small part of Unicode a byte-level BPE tokenizer needs: decoding UTF-8
 // one code point at a time (tolerating invalid bytes, since a tokenizer must
 // accept any byte string), the character classes the pre-tokenizer regexes
-// use (\p{L}, \p{N}, \s), and GPT-2's byte <-> code point mapping.
+// use (\p{L}, \p{N}, \p{M}, \s), and GPT-2's byte <-> code point mapping.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QN_TOKENIZER_UNICODE_H
@@ -17,10 +17,11 @@
 
 namespace qn::tokenizer {
 
-/// The classes the pre-tokenizer regex distinguishes. Every code point is
-/// in exactly one: \p{L} (general category L*), \p{N} (N*), \s (Unicode
-/// White_Space), or none of these.
-enum class CharClass : uint8_t { Letter, Number, Space, Other };
+/// The classes the pre-tokenizer regexes distinguish. Every code point is
+/// in exactly one: \p{L} (general category L*), \p{N} (N*), \p{M}
+/// (combining marks Mn, Mc, Me), \s (Unicode White_Space), or none of
+/// these. (No mark is White_Space, so the order of the checks is moot.)
+enum class CharClass : uint8_t { Letter, Number, Mark, Space, Other };
 
 CharClass classifyCodePoint(uint32_t cp);
 

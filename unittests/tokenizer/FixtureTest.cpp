@@ -2,7 +2,9 @@
 //
 // ../shared/fixtures/tokenizer/cases.json gives texts and the ids two
 // independent tokenizers agree on; manifest.json's greedy cases give the
-// prompt ids of the fixture models' (truncated) vocabularies.
+// prompt ids of the fixture models' (truncated) vocabularies;
+// qwen35/tokenizer-cases.json the ids of the same vocabulary under the
+// `qwen35` pre-tokenizer, and under `qwen2` for comparison.
 //
 //===----------------------------------------------------------------------===//
 #include "tokenizer/Tokenizer.h"
@@ -79,6 +81,38 @@ std::string streamDecode(const Tokenizer &tok, llvm::ArrayRef<TokenId> ids,
   return text + stream.finish();
 }
 
+/// One text case of a tokenizer fixture file: its name, text and the ids
+/// under each key asked for (empty where absent).
+struct TextCase {
+  std::string name, text;
+  std::vector<std::vector<TokenId>> ids;
+};
+
+/// The "cases" of a fixture file whose root is `root`.
+std::vector<TextCase> readTextCases(const llvm::json::Object &root,
+                                    std::initializer_list<const char *> keys) {
+  std::vector<TextCase> result;
+  const llvm::json::Array *cases = root.getArray("cases");
+  if (!cases) {
+    ADD_FAILURE() << "the fixture has no \"cases\" array";
+    return result;
+  }
+  for (const llvm::json::Value &c : *cases) {
+    const llvm::json::Object *obj = c.getAsObject();
+    if (!obj) {
+      ADD_FAILURE() << "a case is not an object";
+      continue;
+    }
+    TextCase tc{obj->getString("name").value_or("?").str(),
+                obj->getString("text").value_or("").str(),
+                {}};
+    for (const char *key : keys)
+      tc.ids.push_back(readIds(obj->getArray(key)));
+    result.push_back(std::move(tc));
+  }
+  return result;
+}
+
 class Qwen3Vocab : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
@@ -115,20 +149,15 @@ TEST_F(Qwen3Vocab, EveryCaseOfCasesJson) {
   ASSERT_TRUE(root);
   EXPECT_EQ(root->getBoolean("parse_special"), std::optional<bool>(true));
   EXPECT_EQ(root->getBoolean("add_bos"), std::optional<bool>(false));
-  const llvm::json::Array *cases = root->getArray("cases");
-  ASSERT_TRUE(cases);
-  EXPECT_GE(cases->size(), 20u);
-  for (const llvm::json::Value &c : *cases) {
-    const llvm::json::Object *obj = c.getAsObject();
-    ASSERT_TRUE(obj);
-    std::string name = obj->getString("name").value_or("?").str();
-    std::string text = obj->getString("text").value_or("").str();
-    std::vector<TokenId> expected = readIds(obj->getArray("ids"));
-    ASSERT_FALSE(expected.empty()) << name;
-    std::vector<TokenId> ids = tok->encode(text);
-    EXPECT_EQ(ids, expected) << "case " << name << ": " << text;
-    EXPECT_EQ(tok->decode(expected), text) << "case " << name;
-    EXPECT_EQ(streamDecode(*tok, expected), text) << "case " << name;
+  std::vector<TextCase> cases = readTextCases(*root, {"ids"});
+  EXPECT_GE(cases.size(), 20u);
+  for (const TextCase &c : cases) {
+    const std::vector<TokenId> &expected = c.ids[0];
+    ASSERT_FALSE(expected.empty()) << c.name;
+    EXPECT_EQ(tok->encode(c.text), expected)
+        << "case " << c.name << ": " << c.text;
+    EXPECT_EQ(tok->decode(expected), c.text) << "case " << c.name;
+    EXPECT_EQ(streamDecode(*tok, expected), c.text) << "case " << c.name;
   }
 }
 
@@ -212,6 +241,35 @@ TEST(FixtureModels, GreedyCasePromptTokens) {
     ++checked;
   }
   EXPECT_GE(checked, 1) << "no greedy case in manifest.json";
+}
+
+// The qwen35 cases: texts whose ids change with the pre-tokenizer (marks).
+// vocab-qwen35.gguf is the Qwen3 vocabulary with `pre = qwen35`, so the
+// qwen2 ids come from vocab-qwen3.gguf.
+TEST_F(Qwen3Vocab, Qwen35PreTokenizerCases) {
+  std::optional<llvm::json::Value> json =
+      readJson(fixturesDir() + "/qwen35/tokenizer-cases.json");
+  ASSERT_TRUE(json);
+  const llvm::json::Object *root = json->getAsObject();
+  ASSERT_TRUE(root);
+  EXPECT_EQ(root->getString("pre"), std::optional<llvm::StringRef>("qwen35"));
+  std::unique_ptr<Tokenizer> q35 =
+      loadTokenizer(fixturesDir() + "/qwen35/vocab-qwen35.gguf");
+  ASSERT_TRUE(q35);
+  std::vector<TextCase> cases = readTextCases(*root, {"ids", "ids_qwen2_pre"});
+  EXPECT_GE(cases.size(), 10u);
+  for (const TextCase &c : cases) {
+    const std::vector<TokenId> &expected = c.ids[0], &qwen2 = c.ids[1];
+    ASSERT_FALSE(expected.empty()) << c.name;
+    EXPECT_EQ(q35->encode(c.text), expected)
+        << "case " << c.name << ": " << c.text;
+    EXPECT_EQ(q35->decode(expected), c.text) << "case " << c.name;
+    EXPECT_EQ(streamDecode(*q35, expected), c.text) << "case " << c.name;
+    if (!qwen2.empty()) {
+      EXPECT_EQ(tok->encode(c.text), qwen2)
+          << "case " << c.name << " under qwen2: " << c.text;
+    }
+  }
 }
 
 } // namespace

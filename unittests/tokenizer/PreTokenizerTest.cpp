@@ -25,6 +25,12 @@ std::vector<std::string> split(llvm::StringRef text) {
   return pieces;
 }
 
+std::vector<std::string> split35(llvm::StringRef text) {
+  std::vector<std::string> pieces;
+  splitQwen35(text, [&](llvm::StringRef p) { pieces.push_back(p.str()); });
+  return pieces;
+}
+
 using Pieces = std::vector<std::string>;
 
 TEST(Qwen2PreTokenizer, WordsTakeTheirLeadingSpace) {
@@ -137,6 +143,57 @@ TEST(Qwen2PreTokenizer, PiecesCoverRandomTextExactly) {
     EXPECT_EQ(joined, text);
     EXPECT_EQ(count == 0, text.empty());
   }
+}
+
+// qwen35: combining marks (Mn, Mc, Me) stay in words and out of symbol
+// runs; everything else splits as qwen2.
+TEST(Qwen35PreTokenizer, MarksStayInWords) {
+  // "namaste" in Devanagari: virama U+094D and vowel sign U+0947 are Mn.
+  const char *namaste = "\xE0\xA4\xA8\xE0\xA4\xAE\xE0\xA4\xB8\xE0\xA5\x8D"
+                        "\xE0\xA4\xA4\xE0\xA5\x87";
+  EXPECT_EQ(split35(namaste), (Pieces{namaste}));
+  EXPECT_EQ(split(namaste),
+            (Pieces{"\xE0\xA4\xA8\xE0\xA4\xAE\xE0\xA4\xB8",
+                    "\xE0\xA5\x8D\xE0\xA4\xA4", "\xE0\xA5\x87"}));
+  // e + combining acute (U+0301) + t is one word.
+  EXPECT_EQ(split35("e\xCC\x81t"), (Pieces{"e\xCC\x81t"}));
+  // A word may start with a mark (prefix or not) and keep its space.
+  EXPECT_EQ(split35(" \xCC\x81"
+                    "a"),
+            (Pieces{" \xCC\x81"
+                    "a"}));
+  EXPECT_EQ(split35("\xCC\x81"), (Pieces{"\xCC\x81"}));
+}
+
+TEST(Qwen35PreTokenizer, MarksLeaveSymbolRuns) {
+  // U+2764 (So) + U+FE0F (Mn): the heart is the optional prefix of a word
+  // made of the mark; qwen2 keeps the three symbols together.
+  EXPECT_EQ(split35("\xE2\x9D\xA4\xEF\xB8\x8F-love"),
+            (Pieces{"\xE2\x9D\xA4\xEF\xB8\x8F", "-love"}));
+  EXPECT_EQ(split("\xE2\x9D\xA4\xEF\xB8\x8F-love"),
+            (Pieces{"\xE2\x9D\xA4\xEF\xB8\x8F-", "love"}));
+  // An enclosing mark (Me, U+20DD) after a digit: the digit alone, then the
+  // mark as a word.
+  EXPECT_EQ(split35("1\xE2\x83\x9D"), (Pieces{"1", "\xE2\x83\x9D"}));
+  // Not marks: ZWJ (Cf) and a skin-tone modifier (Sk) are symbols in both.
+  EXPECT_EQ(split35("a\xE2\x80\x8D!"), (Pieces{"a", "\xE2\x80\x8D!"}));
+  EXPECT_EQ(split35("!\xF0\x9F\x8F\xBB"), split("!\xF0\x9F\x8F\xBB"));
+}
+
+TEST(Qwen35PreTokenizer, SameAsQwen2WithoutMarks) {
+  for (const char *text : {"Hello world, it's 2024!\n\n  x", "don't  stop\r\n",
+                           "a+b=c  ", "\xE6\xBC\xA2\xE5\xAD\x97\xE3\x80\x81",
+                           "\xFF\xFE"
+                           "ab"})
+    EXPECT_EQ(split35(text), split(text)) << text;
+}
+
+TEST(Qwen35PreTokenizer, NameParses) {
+  EXPECT_EQ(parsePreTokenizerName("qwen35"),
+            std::optional<PreTokenizerKind>(PreTokenizerKind::Qwen35));
+  EXPECT_EQ(parsePreTokenizerName("qwen2"),
+            std::optional<PreTokenizerKind>(PreTokenizerKind::Qwen2));
+  EXPECT_EQ(parsePreTokenizerName("qwen3"), std::nullopt);
 }
 
 } // namespace

@@ -74,9 +74,13 @@ TEST(Unicode, ClassifiesLettersNumbersSpaces) {
                       0x2003u, 0x2028u, 0x3000u})
     EXPECT_EQ(classifyCodePoint(cp), CharClass::Space) << cp;
   for (uint32_t cp : {uint32_t('!'), uint32_t('\''), uint32_t('_'), 0x0u,
-                      0x300u /*combining grave*/, 0x3002u /*。*/,
-                      0x1F600u /*😀*/, 0x200Du /*ZWJ*/})
+                      0x3002u /*。*/, 0x1F600u /*😀*/, 0x200Du /*ZWJ, Cf*/,
+                      0x1F3FBu /*skin tone, Sk*/, 0x2764u /*heart, So*/})
     EXPECT_EQ(classifyCodePoint(cp), CharClass::Other) << cp;
+  for (uint32_t cp : {0x300u /*combining grave, Mn*/, 0x94Du /*virama, Mn*/,
+                      0x903u /*visarga, Mc*/, 0x20DDu /*enclosing circle, Me*/,
+                      0xFE0Fu /*variation selector 16, Mn*/})
+    EXPECT_EQ(classifyCodePoint(cp), CharClass::Mark) << cp;
 }
 
 TEST(Unicode, ByteAlphabetIsGpt2s) {
