@@ -15,6 +15,8 @@
 #include "Command.h"
 
 #include "gguf/Generate.h"
+#include "gguf/Qwen3Next.h"
+#include "support/FlagTable.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -76,6 +78,35 @@ QN_GEN_OVERRIDE(denseFF, "dense-ff", "qwen35 dense FFN length")
 QN_GEN_OVERRIDE(mtp, "mtp", "qwen35*: trailing MTP blocks")
 #undef QN_GEN_OVERRIDE
 
+// The numeric flags' domains: --help shows them, runGen checks them before
+// anything is generated. validateGenShape checks the same bounds (and the
+// relations between fields) for every caller of the library.
+constexpr int64_t kMaxDim = int64_t(1) << 24;
+const qn::support::FlagTable flagTable{
+    {threads, 1, 1024},
+    {layers, 1, kMaxLayers},
+    {embd, 1, kMaxDim},
+    {vocab, 1, kMaxDim},
+    {experts, 1, 512},
+    {expertsUsed, 1, 512},
+    {expertFF, 1, kMaxDim},
+    {sharedFF, 1, kMaxDim},
+    {heads, 1, kMaxDim},
+    {headsKV, 1, kMaxDim},
+    {headDim, 1, kMaxDim},
+    {ropeDims, 1, kMaxDim},
+    {ssmGroups, 1, kMaxDim},
+    {ssmHeads, 1, kMaxDim},
+    {ssmState, 1, kMaxDim},
+    {ssmHeadV, 1, kMaxDim},
+    {convKernel, 1, kMaxDim},
+    {interval, 1, kMaxDim},
+    // Written as a u32 key: a negative or larger value would wrap.
+    {contextLength, 1, 4294967295},
+    {denseFF, 1, kMaxDim},
+    {mtp, 0, 16},
+};
+
 void apply(int64_t &field, const cl::opt<int64_t> &opt) {
   if (opt.getNumOccurrences())
     field = opt;
@@ -86,6 +117,8 @@ int fail(const Twine &msg) {
 }
 
 int runGen() {
+  if (Error err = flagTable.check())
+    return qn::gguftool::reportError("gen", std::move(err));
   std::optional<Arch> arch = parseArch(archName);
   if (!arch)
     return fail("unknown --arch '" + archName +

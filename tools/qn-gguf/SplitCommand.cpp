@@ -13,6 +13,7 @@
 #include "Command.h"
 
 #include "gguf/GGUFWriter.h"
+#include "support/FlagTable.h"
 #include "support/OutputFile.h"
 
 #include "llvm/Support/raw_ostream.h"
@@ -28,8 +29,10 @@ cl::opt<std::string> inputPath(cl::Positional, cl::desc("<in.gguf>"),
                                cl::Required, cl::sub(splitCmd));
 cl::opt<std::string> outputPrefix(cl::Positional, cl::desc("<out-prefix>"),
                                   cl::Required, cl::sub(splitCmd));
-cl::opt<unsigned> parts("parts", cl::desc("number of files (2..99)"),
-                        cl::init(2), cl::sub(splitCmd));
+cl::opt<unsigned> parts("parts", cl::desc("number of files"), cl::init(2),
+                        cl::sub(splitCmd));
+// gguf-split numbers parts with five digits; 99 keeps the names short.
+const qn::support::FlagTable flagTable{{parts, 2, 99}};
 
 /// OUT_PREFIX-0000<part+1>-of-0000N.gguf, gguf-split's names.
 std::string partPath(unsigned part) {
@@ -40,9 +43,8 @@ std::string partPath(unsigned part) {
 }
 
 int runSplit() {
-  if (parts < 2 || parts > 99)
-    return qn::gguftool::reportError(
-        "split", createStringError("--parts must be in [2, 99]"));
+  if (Error err = flagTable.check())
+    return qn::gguftool::reportError("split", std::move(err));
   auto fileOr = GGUFFile::open(inputPath);
   if (!fileOr)
     return qn::gguftool::reportError("split", fileOr.takeError());

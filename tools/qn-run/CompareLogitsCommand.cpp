@@ -52,6 +52,13 @@ cl::opt<double> maxAbsOpt("max-abs",
 cl::list<std::string> inputs(cl::Positional, cl::desc("<run.f32>..."),
                              cl::sub(compareCmd));
 
+// The numeric flags' domains: --help shows them, runCompare checks them.
+// A NaN tolerance would fail every comparison.
+const qn::run::FlagTable flagTable{
+    {nVocabOpt, 1, qn::run::kMaxPositions},
+    {maxAbsOpt, 0.0, qn::support::kNoUpperBound},
+};
+
 const char *kCmd = "compare-logits";
 
 Expected<std::vector<float>> readF32(StringRef path) {
@@ -152,6 +159,8 @@ int compareTwoRuns() {
 }
 
 int runCompare() {
+  if (Error err = flagTable.check())
+    return qn::run::fail(kCmd, std::move(err));
   if (manifestPath.empty())
     return compareTwoRuns();
   if (caseName.empty())

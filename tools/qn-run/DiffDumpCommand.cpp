@@ -39,6 +39,12 @@ cl::opt<double> relTol("rel-tol",
                                 "exceeds this times the reference's max abs"),
                        cl::init(1e-3), cl::sub(diffCmd));
 
+// --rel-tol's domain: --help shows it, runDiff checks it. NaN would flag
+// every entry, a negative tolerance every nonzero difference.
+const qn::run::FlagTable flagTable{
+    {relTol, 0.0, qn::support::kNoUpperBound},
+};
+
 const char *kCmd = "diff-dump";
 
 std::unique_ptr<MemoryBuffer> readFile(const Twine &path) {
@@ -48,6 +54,8 @@ std::unique_ptr<MemoryBuffer> readFile(const Twine &path) {
 }
 
 int runDiff() {
+  if (Error err = flagTable.check())
+    return qn::run::fail(kCmd, std::move(err));
   if (dumpDir.empty() || refDir.empty())
     return qn::run::fail(kCmd, "--dir and --ref-dir are required");
   SmallString<256> indexPath(refDir);

@@ -27,6 +27,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <limits>
 
 using namespace llvm;
 using namespace qn::placement;
@@ -71,7 +72,8 @@ cl::opt<std::string> supportTable(
              "\"unsupported\": [...]}, \"cpu\": {...}}"),
     cl::value_desc("file"), cl::sub(planCmd), cl::cat(planCat));
 cl::opt<int> maxSplits("max-splits",
-                       cl::desc("fail if the plan needs more than K splits"),
+                       cl::desc("fail if the plan needs more than K splits "
+                                "(-1: no limit)"),
                        cl::init(-1), cl::value_desc("K"), cl::sub(planCmd),
                        cl::cat(planCat));
 cl::opt<int> ubatch("ubatch", cl::desc("tokens in the ubatch (default 512)"),
@@ -80,6 +82,15 @@ cl::opt<int> nPast("n-past", cl::desc("tokens already in the KV cache"),
                    cl::init(0), cl::sub(planCmd), cl::cat(planCat));
 cl::opt<bool> jsonOutput("json", cl::desc("print only JSON on stdout"),
                          cl::sub(planCmd), cl::cat(planCat));
+
+// The integer flags' domains: --help shows them, runPlan checks them first.
+const qn::run::FlagTable flagTable{
+    {layerCount, 1, qn::gguf::kMaxLayers},
+    {nCpuMoe, 0, std::numeric_limits<int>::max()},
+    {maxSplits, -1, std::numeric_limits<int>::max()},
+    {ubatch, 1, qn::run::kMaxPositions},
+    {nPast, 0, qn::run::kMaxPositions},
+};
 
 int fail(const Twine &message) {
   errs() << "qn-run plan: " << message << "\n";
@@ -126,6 +137,8 @@ Expected<ModelShape> shapeFromFile(StringRef path) {
 }
 
 int runPlan() {
+  if (Error err = flagTable.check())
+    return fail(toString(std::move(err)));
   if (modelPath.empty() == configName.empty())
     return fail("give exactly one of -m MODEL.gguf or --config 80b-a3b");
   ModelShape shape;
@@ -135,12 +148,8 @@ int runPlan() {
       return fail("unknown --config '" + configName + "' (known: 80b-a3b)");
     shape = ModelShape::qwen3Next80BA3B();
     modelName = "qwen3next-80b-a3b";
-    if (layerCount.getNumOccurrences()) {
-      if (Error err = qn::run::checkFlagRanges(
-              {{"--layers", layerCount, 1, qn::gguf::kMaxLayers}}))
-        return fail(toString(std::move(err)));
+    if (layerCount.getNumOccurrences())
       shape.nLayer = layerCount;
-    }
   } else {
     if (layerCount.getNumOccurrences())
       return fail("--layers only applies to --config");
@@ -156,9 +165,6 @@ int runPlan() {
   if (!device)
     return fail("--device must be cpu or cuda, got '" + deviceName + "'");
   opts.device = *device;
-  if (nCpuMoe < 0)
-    return fail(
-        formatv("--n-cpu-moe must be >= 0, got {0}", nCpuMoe.getValue()));
   opts.nCpuMoe = unsigned(nCpuMoe);
   for (const std::string &spec : overrides) {
     auto rule = parseOverrideRule(spec);
@@ -177,11 +183,6 @@ int runPlan() {
   for (const std::string &spec : unsupported)
     if (Error e = opts.support.parseUnsupported(spec))
       return fail(toString(std::move(e)));
-  if (ubatch <= 0)
-    return fail(
-        formatv("--ubatch must be positive, got {0}", ubatch.getValue()));
-  if (nPast < 0)
-    return fail(formatv("--n-past must be >= 0, got {0}", nPast.getValue()));
 
   auto t0 = std::chrono::steady_clock::now();
   auto graph = buildQwen3NextGraph(shape, ubatch, nPast);

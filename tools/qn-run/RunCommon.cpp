@@ -57,43 +57,8 @@ Expected<runtime::KVType> parseKVType(StringRef name) {
                            name.str().c_str());
 }
 
-Error checkFlagRanges(ArrayRef<FlagRange> table) {
-  for (const FlagRange &f : table)
-    if (f.value < f.lo || f.value > f.hi)
-      return createStringError(
-          formatv("{0} {1} is out of range: must be in [{2}, {3}]", f.flag,
-                  f.value, f.lo, f.hi)
-              .str());
-  return Error::success();
-}
-
 FlagDomain threadsDomain(cl::opt<unsigned> &threads) {
   return {threads, 0, runtime::ThreadPool::kMaxThreads};
-}
-
-/// "-t" for one-letter options, "--ubatch" otherwise, as the help shows.
-static std::string flagName(const cl::Option &opt) {
-  return (opt.ArgStr.size() == 1 ? "-" : "--") + opt.ArgStr.str();
-}
-
-FlagTable::FlagTable(std::initializer_list<FlagDomain> list) : domains(list) {
-  helpTexts.reserve(domains.size()); // descriptions keep pointing at them
-  for (const FlagDomain &d : domains) {
-    helpTexts.push_back(
-        formatv("{0} [{1}, {2}]", d.option->HelpStr, d.lo, d.hi).str());
-    d.option->setDescription(helpTexts.back());
-  }
-}
-
-Error FlagTable::check() const {
-  std::vector<std::string> names;
-  std::vector<FlagRange> ranges;
-  names.reserve(domains.size());
-  for (const FlagDomain &d : domains) {
-    names.push_back(flagName(*d.option));
-    ranges.push_back({names.back(), d.value(), d.lo, d.hi});
-  }
-  return checkFlagRanges(ranges);
 }
 
 Expected<int64_t> addPositions(StringRef whatA, int64_t a, StringRef whatB,

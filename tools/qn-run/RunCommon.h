@@ -4,15 +4,13 @@
 #define QN_TOOLS_QNRUN_RUNCOMMON_H
 
 #include "runtime/ops/Attention.h"
+#include "support/FlagTable.h"
 
-#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
-#include <functional>
-#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -31,45 +29,14 @@ llvm::Expected<runtime::KVType> parseKVType(llvm::StringRef name);
 /// Positions are int32 in a batch, so no count of tokens may exceed this.
 constexpr int64_t kMaxPositions = 2147483647;
 
-/// The domain of one integer flag: each command lists its flags in one
-/// table and checks it before reading anything.
-struct FlagRange {
-  llvm::StringRef flag; // as the user types it: "-t", "--ubatch"
-  int64_t value, lo, hi;
-};
+// The numeric flag tables live in support/ (qn-gguf uses them too).
+using support::checkFlagRanges;
+using support::FlagDomain;
+using support::FlagRange;
+using support::FlagTable;
 
-/// The first flag outside its range, as "<flag> <value> is out of range:
-/// must be in [lo, hi]".
-llvm::Error checkFlagRanges(llvm::ArrayRef<FlagRange> table);
-
-struct FlagDomain;
 /// -t: 0 (one thread per hardware thread) to ThreadPool::kMaxThreads.
 FlagDomain threadsDomain(llvm::cl::opt<unsigned> &threads);
-
-struct FlagDomain {
-  template <typename T>
-  FlagDomain(llvm::cl::opt<T> &opt, int64_t lo, int64_t hi)
-      : option(&opt), lo(lo), hi(hi),
-        value([&opt] { return static_cast<int64_t>(opt.getValue()); }) {}
-  llvm::cl::Option *option;
-  int64_t lo, hi;
-  std::function<int64_t()> value;
-};
-
-/// A command's integer flags and their domains, declared once after its
-/// options (at namespace scope): the constructor appends " [lo, hi]" to
-/// each option's --help text, and check() validates the parsed values with
-/// the same bounds, so help and validation cannot disagree.
-class FlagTable {
-public:
-  FlagTable(std::initializer_list<FlagDomain> domains);
-  /// The first flag outside its domain (checkFlagRanges' message).
-  llvm::Error check() const;
-
-private:
-  std::vector<FlagDomain> domains;
-  std::vector<std::string> helpTexts; // what the options' descriptions point to
-};
 
 /// `a + b` positions (prompt + generated): fails naming both parts when the
 /// sum overflows or exceeds kMaxPositions, instead of a nonsense context.
