@@ -7,6 +7,7 @@
 
 #include "gguf/Qwen3Next.h"
 
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
@@ -17,19 +18,6 @@
 namespace qn::gguf {
 
 namespace {
-
-/// The key prefix and message prefix: "qwen3next", "qwen35", "qwen35moe".
-llvm::StringRef archName(Arch arch) {
-  switch (arch) {
-  case Arch::Qwen35:
-    return "qwen35";
-  case Arch::Qwen35Moe:
-    return "qwen35moe";
-  case Arch::Qwen3Next:
-    break;
-  }
-  return "qwen3next";
-}
 
 /// "1e-06", "-10000", "nan": as the value was written, for messages.
 std::string shortNumber(double v) {
@@ -153,16 +141,25 @@ llvm::Error readRopeSections(const GGUFFile &file, const std::string &key,
 } // namespace
 
 std::optional<Arch> parseArch(llvm::StringRef name) {
-  if (name == "qwen3next")
-    return Arch::Qwen3Next;
-  if (name == "qwen35")
-    return Arch::Qwen35;
-  if (name == "qwen35moe")
-    return Arch::Qwen35Moe;
-  return std::nullopt;
+  return llvm::StringSwitch<std::optional<Arch>>(name)
+      .Case("qwen3next", Arch::Qwen3Next)
+      .Case("qwen35", Arch::Qwen35)
+      .Case("qwen35moe", Arch::Qwen35Moe)
+      .Default(std::nullopt);
 }
 
-llvm::StringRef getArchName(Arch arch) { return archName(arch); }
+// The key prefix and message prefix.
+llvm::StringRef getArchName(Arch arch) {
+  switch (arch) {
+  case Arch::Qwen35:
+    return "qwen35";
+  case Arch::Qwen35Moe:
+    return "qwen35moe";
+  case Arch::Qwen3Next:
+    break;
+  }
+  return "qwen3next";
+}
 
 llvm::Expected<Qwen3NextHParams> readQwen3NextHParams(const GGUFFile &file) {
   llvm::Expected<llvm::StringRef> arch = file.getString("general.architecture");
@@ -177,7 +174,7 @@ llvm::Expected<Qwen3NextHParams> readQwen3NextHParams(const GGUFFile &file) {
   hp.arch = *which;
   const bool q35 = hp.arch != Arch::Qwen3Next;
   hp.vHeadOrder = q35 ? VHeadOrder::Tiled : VHeadOrder::Grouped;
-  const llvm::StringRef archPrefix = archName(hp.arch);
+  const llvm::StringRef archPrefix = getArchName(hp.arch);
   KeyReader keys(file, archPrefix);
   auto archKey = [&](llvm::StringRef suffix) { return keys.archKey(suffix); };
   // Assigns `field` from an Expected or returns its error.
