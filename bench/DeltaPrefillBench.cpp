@@ -99,7 +99,10 @@ Expected<KernelBytes> loopKernelBytes(const gguf::Qwen3NextModel &desc,
   auto module = frontend::buildQwen3NextModule(ctx, desc, irOptions);
   if (!module)
     return module.takeError();
-  if (Error err = codegen::runCodegenPipeline(**module, deltaMode, fuseRepeat))
+  CpuPipelineOptions pipeline;
+  pipeline.deltaMode = deltaMode;
+  pipeline.fuseRepeatBroadcast = fuseRepeat;
+  if (Error err = codegen::runCodegenPipeline(**module, pipeline))
     return std::move(err);
   codegen::loadKernelDialects(ctx);
   mlir::OwningOpRef<mlir::ModuleOp> kernels(

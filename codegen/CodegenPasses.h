@@ -15,6 +15,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "passes/Passes.h"
 
 #include <memory>
 
@@ -26,8 +27,15 @@ namespace qn {
 #define GEN_PASS_REGISTRATION
 #include "codegen/CodegenPasses.h.inc"
 
-/// Registers `qn-cpu-codegen-pipeline{delta-mode,device}`: qn-cpu-pipeline,
-/// then qn-form-dispatches (codegen/CodegenPipelines.cpp).
+/// Adds qn-cpu-pipeline{opts}, qn-form-dispatches,
+/// qn-select-activations{mode=opts.activations}, qn-fuse-epilogues (unless
+/// opts.fuseEpilogues is off) and qn-assign-buffers to `pm`: the one
+/// definition of the dispatch-level pipeline, for qn-opt and the compiler.
+void buildCodegenPipeline(mlir::OpPassManager &pm,
+                          const CpuPipelineOptions &opts);
+
+/// Registers `qn-cpu-codegen-pipeline{...}` (CpuPipelineOptions) built by
+/// buildCodegenPipeline (codegen/CodegenPipelines.cpp).
 void registerQNCodegenPipelines();
 
 } // namespace qn

@@ -85,6 +85,47 @@ def FuseEpiloguesPass : Pass<"qn-fuse-epilogues", "::mlir::ModuleOp"> {
   let dependentDialects = ["::qn::QNDialect"];
 }
 
+def SelectActivationsPass : Pass<"qn-select-activations", "::mlir::ModuleOp"> {
+  let summary = "Decides what each matmul multiplies its weights with";
+  let description = [{
+    On the dispatch level: every `qn.dispatch.matmul` and `qn.dispatch.moe`
+    gets `activations f32 | q8 | q8prefill` (docs/kernels.md, "8-bit
+    activations"), the one place this is decided; the plan and the
+    kernels only read it.
+
+    * `mode=q8` (the default, as the peer): the activations are rounded to
+      8 bits per 32-value block (a bf16 scale) and multiplied in int8 --
+      the fused decode kernels up to 4 tokens, the int8 GEMM above.
+    * `mode=q8prefill`: f32 up to 4 tokens, q8 above.
+    * `mode=f32`: exact activations everywhere (closest to the float64
+      reference).
+
+    A weight format without int8 kernels (f32, f16, bf16, q2_k, q3_k, ...;
+    runtime/kernels/MatmulIsa.h's `hasInt8Kernels`) is multiplied in f32
+    whatever the mode, so its matmuls get `f32`: the IR says what runs. A
+    MoE gets the mode when one of its weights has int8 kernels (its f32
+    router stays f32 inside the kernel). An `activations` attribute already
+    there is kept (written by hand, or by an earlier run).
+
+    ```mlir
+    // before
+    %y = qn.dispatch.matmul %x, %w on cpu weights(q8_0:rows) : ...
+    %z = qn.dispatch.matmul %x, %v on cpu weights(f32:rows) : ...
+    // after (mode=q8)
+    %y = qn.dispatch.matmul %x, %w on cpu weights(q8_0:rows) activations q8 : ...
+    %z = qn.dispatch.matmul %x, %v on cpu weights(f32:rows) activations f32 : ...
+    ```
+
+    An unknown mode is an error.
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"q8\"",
+           "activations of matmuls whose weight has int8 kernels: q8, "
+           "q8prefill or f32">
+  ];
+  let dependentDialects = ["::qn::QNDialect"];
+}
+
 def AssignBuffersPass : Pass<"qn-assign-buffers", "::mlir::ModuleOp"> {
   let summary = "Decides every value's memory: views, copies, scratch slots";
   let description = [{

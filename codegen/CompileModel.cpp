@@ -93,23 +93,23 @@ llvm::Error runPasses(PassManager &pm, ModuleOp module,
 llvm::Error runDispatchPasses(ModuleOp module) {
   PassManager pm(module.getContext());
   pm.addPass(createFormDispatchesPass());
-  pm.addPass(createAssignBuffersPass());
-  return runPasses(pm, module, "qn-form-dispatches, qn-assign-buffers");
-}
-
-llvm::Error runCodegenPipeline(ModuleOp module, llvm::StringRef deltaMode,
-                               bool fuseRepeatBroadcast, bool fuseEpilogues) {
-  PassManager pm(module.getContext());
-  CpuPipelineOptions options;
-  options.deltaMode = deltaMode.str();
-  options.fuseRepeatBroadcast = fuseRepeatBroadcast;
-  buildCpuPipeline(pm, options);
-  pm.addPass(createFormDispatchesPass());
-  if (fuseEpilogues)
-    pm.addPass(createFuseEpiloguesPass());
+  pm.addPass(createSelectActivationsPass());
   pm.addPass(createAssignBuffersPass());
   return runPasses(pm, module,
-                   "qn-cpu-codegen-pipeline{delta-mode=" + deltaMode + "}");
+                   "qn-form-dispatches, qn-select-activations, "
+                   "qn-assign-buffers");
+}
+
+llvm::Error runCodegenPipeline(ModuleOp module,
+                               const CpuPipelineOptions &options) {
+  if (std::string why = checkPipelineOptions(options); !why.empty())
+    return llvm::createStringError("qn-cpu-codegen-pipeline: " + why);
+  PassManager pm(module.getContext());
+  buildCodegenPipeline(pm, options);
+  return runPasses(
+      pm, module,
+      "qn-cpu-codegen-pipeline{delta-mode=" + options.deltaMode.getValue() +
+          " activations=" + options.activations.getValue() + "}");
 }
 
 llvm::Expected<std::unique_ptr<CompiledModel>>
@@ -127,8 +127,12 @@ compileModel(const gguf::Qwen3NextModel &model, const CompileOptions &opts) {
   auto module = frontend::buildQwen3NextModule(ctx, model, irOptions);
   if (!module)
     return failure("building the qn IR", module.takeError());
-  if (llvm::Error err = runCodegenPipeline(
-          **module, mode, opts.fuseRepeatBroadcast, opts.fuseEpilogues))
+  CpuPipelineOptions pipeline;
+  pipeline.deltaMode = mode;
+  pipeline.fuseRepeatBroadcast = opts.fuseRepeatBroadcast;
+  pipeline.fuseEpilogues = opts.fuseEpilogues;
+  pipeline.activations = opts.activations;
+  if (llvm::Error err = runCodegenPipeline(**module, pipeline))
     return failure("the pipeline", std::move(err));
 
   loadKernelDialects(ctx);

@@ -15,6 +15,7 @@
 
 #include "frontend/Qwen3NextIR.h"
 #include "gguf/Qwen3Next.h"
+#include "passes/Passes.h"
 #include "runtime/plan/Program.h"
 
 #include "llvm/Support/Error.h"
@@ -39,6 +40,8 @@ struct CompileOptions {
   bool fuseRepeatBroadcast = true;
   /// Run qn-fuse-epilogues (off only to measure the fusion).
   bool fuseEpilogues = true;
+  /// qn-select-activations mode: "q8", "q8prefill" or "f32".
+  std::string activations = "q8";
   /// Where compiled kernels are cached; empty: no cache.
   std::string jitCacheDir = defaultKernelCacheDir();
 };
@@ -78,17 +81,16 @@ private:
   CompileStats compileStats;
 };
 
-/// Runs qn-form-dispatches and qn-assign-buffers on `module` (IR already
-/// through qn-cpu-pipeline, or written by hand at that level).
+/// Runs qn-form-dispatches, qn-select-activations (q8) and
+/// qn-assign-buffers on `module` (IR already through qn-cpu-pipeline, or
+/// written by hand at that level).
 llvm::Error runDispatchPasses(mlir::ModuleOp module);
 
-/// Runs qn-cpu-pipeline{delta-mode}, qn-form-dispatches,
-/// qn-fuse-epilogues and qn-assign-buffers on `module`
-/// (the frontend's IR): the dispatch-level IR the plans are built from.
-/// Errors carry the passes' diagnostics.
-llvm::Error runCodegenPipeline(mlir::ModuleOp module, llvm::StringRef deltaMode,
-                               bool fuseRepeatBroadcast = true,
-                               bool fuseEpilogues = true);
+/// Runs qn-cpu-codegen-pipeline{options} (buildCodegenPipeline) on
+/// `module` (the frontend's IR): the dispatch-level IR the plans are built
+/// from. Errors carry the passes' diagnostics, or name the bad option.
+llvm::Error runCodegenPipeline(mlir::ModuleOp module,
+                               const CpuPipelineOptions &options);
 
 /// Compiles `model` for this CPU. Errors name the step that failed (IR
 /// build, pipeline, kernel generation, plan, JIT) and its cause.

@@ -292,7 +292,7 @@ struct FormDispatchesPass
         return failure();
       replace(op, DispatchMatmulOp::create(b, loc, m.getType(), m.getInput(),
                                            m.getWeight(), Value(), on, formats,
-                                           layouts));
+                                           layouts, ActivationsAttr()));
     } else if (auto c = llvm::dyn_cast<Conv1dCausalOp>(op)) {
       replace(op, DispatchConv1dCausalOp::create(b, loc, op->getResultTypes(),
                                                  c.getInput(), c.getWeight(),
@@ -331,10 +331,11 @@ struct FormDispatchesPass
       SmallVector<Value> weights(llvm::drop_begin(op->getOperands()));
       if (failed(weightsOf(op, weights, formats, layouts)))
         return failure();
-      replace(op, DispatchMoeOp::create(
-                      b, loc, m.getType(), m.getInput(), m.getRouter(),
-                      m.getGateExps(), m.getUpExps(), m.getDownExps(),
-                      m.getShared(), on, m.getTopKAttr(), formats, layouts));
+      replace(op, DispatchMoeOp::create(b, loc, m.getType(), m.getInput(),
+                                        m.getRouter(), m.getGateExps(),
+                                        m.getUpExps(), m.getDownExps(),
+                                        m.getShared(), on, m.getTopKAttr(),
+                                        formats, layouts, ActivationsAttr()));
     } else if (auto t = llvm::dyn_cast<TransferOp>(op)) {
       Backend from = backend, to;
       std::optional<Backend> parsed = symbolizeBackend(t.getTo());

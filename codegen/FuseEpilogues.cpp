@@ -67,7 +67,8 @@ struct FuseEpiloguesPass : qn::impl::FuseEpiloguesPassBase<FuseEpiloguesPass> {
       auto fused = DispatchMatmulOp::create(
           b, matmul.getLoc(), add.getResult().getType(), matmul.getInput(),
           matmul.getWeight(), residual, matmul.getBackendAttr(),
-          matmul.getFormatsAttr(), matmul.getLayoutsAttr());
+          matmul.getFormatsAttr(), matmul.getLayoutsAttr(),
+          matmul.getActivationsAttr());
       if (Attribute name = add->getAttr("qn.name"))
         fused->setAttr("qn.name", name);
       add.getResult().replaceAllUsesWith(fused.getResult());

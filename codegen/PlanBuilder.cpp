@@ -33,6 +33,7 @@ using plan::DispatchKind;
 using plan::ElementType;
 using plan::StateKind;
 using plan::ValueKind;
+using runtime::MatmulActivations;
 
 using plan::rowMajorStrides;
 
@@ -74,6 +75,18 @@ plan::WeightLayout planWeightLayout(Attribute layout) {
     return plan::WeightLayout::Rows;
   }
   return plan::WeightLayout::Rows;
+}
+
+MatmulActivations planActivations(Activations act) {
+  switch (act) {
+  case Activations::f32:
+    return MatmulActivations::F32;
+  case Activations::q8:
+    return MatmulActivations::Q8;
+  case Activations::q8prefill:
+    return MatmulActivations::Q8Prefill;
+  }
+  return MatmulActivations::F32;
 }
 
 plan::AttentionImpl planAttentionImpl(AttentionImpl impl) {
@@ -718,6 +731,8 @@ llvm::Error PlanBuilder::visitDispatch(Operation *op) {
     return done(std::move(d));
   }
   if (auto m = llvm::dyn_cast<DispatchMatmulOp>(op)) {
+    if (!m.getActivations())
+      return error(op, "has no 'activations' (run qn-select-activations)");
     if (llvm::Error err = add(contiguous(op, m.getInput())))
       return err;
     if (llvm::Error err = add(weight(op, m.getWeight(), m.getLayouts()[0])))
@@ -725,8 +740,10 @@ llvm::Error PlanBuilder::visitDispatch(Operation *op) {
     if (Value r = m.getResidual())
       if (llvm::Error err = add(contiguous(op, r)))
         return err;
-    return done(
-        finish(DispatchKind::Matmul, m.getBackend(), op->getOperands()));
+    auto d = finish(DispatchKind::Matmul, m.getBackend(), op->getOperands());
+    if (d)
+      (*d)->params = plan::MatmulParams{planActivations(*m.getActivations())};
+    return done(std::move(d));
   }
   if (auto c = llvm::dyn_cast<DispatchConv1dCausalOp>(op)) {
     if (llvm::Error err = add(contiguous(op, c.getInput())))
@@ -790,6 +807,8 @@ llvm::Error PlanBuilder::visitDispatch(Operation *op) {
     return done(std::move(d));
   }
   if (auto m = llvm::dyn_cast<DispatchMoeOp>(op)) {
+    if (!m.getActivations())
+      return error(op, "has no 'activations' (run qn-select-activations)");
     if (llvm::Error err = add(contiguous(op, m.getInput())))
       return err;
     for (auto [i, w] : llvm::enumerate(m.getWeightOperands()))
@@ -798,7 +817,8 @@ llvm::Error PlanBuilder::visitDispatch(Operation *op) {
     auto d = finish(DispatchKind::MoE, m.getBackend(), op->getOperands());
     if (d)
       (*d)->params = plan::MoEParams{static_cast<int64_t>(m.getTopK()),
-                                     m.hasSharedExpert()};
+                                     m.hasSharedExpert(),
+                                     planActivations(*m.getActivations())};
     return done(std::move(d));
   }
   if (auto t = llvm::dyn_cast<DispatchTransferOp>(op)) {

@@ -79,6 +79,8 @@ void printAttributes(llvm::raw_ostream &os, const plan::Dispatch &d) {
   case plan::DispatchKind::Matmul:
     if (d.operands.size() == 3)
       os << " residual=%" << d.operands[2];
+    os << " activations="
+       << plan::activationsName(d.get<plan::MatmulParams>().activations);
     break;
   case plan::DispatchKind::RmsNorm:
   case plan::DispatchKind::L2Norm:
@@ -108,9 +110,11 @@ void printAttributes(llvm::raw_ostream &os, const plan::Dispatch &d) {
   }
   case plan::DispatchKind::MoE: {
     const auto &p = d.get<plan::MoEParams>();
-    os << " top_k=" << p.topK << (p.sharedExpert ? " shared" : "");
+    os << " top_k=" << p.topK << (p.sharedExpert ? " shared" : "")
+       << " activations=" << plan::activationsName(p.activations);
     break;
   }
+
   case plan::DispatchKind::Transfer:
     os << " from=" << plan::backendName(d.get<plan::TransferParams>().from);
     break;

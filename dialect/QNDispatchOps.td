@@ -42,6 +42,18 @@ def QN_AttentionImpl : I32EnumAttr<"AttentionImpl", "attention algorithm", [
   let cppNamespace = "::qn";
 }
 
+// What a matmul multiplies its weights with (qn-select-activations): `f32`
+// keeps the activations exact; `q8` quantizes them to 8 bits per 32-value
+// block and multiplies in int8 (the peer's scheme, runtime/kernels/
+// MatmulIsa.h); `q8prefill` is f32 up to 4 tokens, q8 above. A weight
+// format without int8 kernels is always multiplied in f32, so the pass
+// writes `f32` on its matmuls.
+def QN_Activations : I32EnumAttr<"Activations", "matmul activation precision",
+    [I32EnumAttrCase<"f32", 0>, I32EnumAttrCase<"q8", 1>,
+     I32EnumAttrCase<"q8prefill", 2>]> {
+  let cppNamespace = "::qn";
+}
+
 // The format and layout of every weight operand, in operand order:
 // `weights(q4_k:rows, q6_k:rows)`. The verifier checks each format against
 // the operand's type.
@@ -124,9 +136,11 @@ def QN_DispatchMatmulOp : QN_DispatchOp<"matmul"> {
     `residual(%r)` (an epilogue `qn-fuse-epilogues` fused in) the product is
     added to `%r`, which has the result's type: the residual add after an
     output projection, done while each output tile is in cache.
+    `activations` (set by `qn-select-activations`; the plan requires it)
+    says what the weight is multiplied with.
 
     ```mlir
-    %y = qn.dispatch.matmul %x, %w on cpu weights(q4_k:rows)
+    %y = qn.dispatch.matmul %x, %w on cpu weights(q4_k:rows) activations q8
         : (tensor<?x256xf32>, !qn.qweight<q4_k, 512x256>) -> tensor<?x512xf32>
     %h = qn.dispatch.matmul %x, %w residual(%r) on cpu weights(q4_k:rows)
         : (tensor<?x256xf32>, !qn.qweight<q4_k, 512x256>, tensor<?x512xf32>)
@@ -136,11 +150,13 @@ def QN_DispatchMatmulOp : QN_DispatchOp<"matmul"> {
   let arguments = (ins QN_FloatTensor:$input, QN_Weight:$weight,
                        Optional<QN_FloatTensor>:$residual,
                        QN_Backend:$backend, QN_WeightFormats:$formats,
-                       QN_WeightLayouts:$layouts);
+                       QN_WeightLayouts:$layouts,
+                       OptionalAttr<QN_Activations>:$activations);
   let results = (outs QN_FloatTensor:$result);
   let assemblyFormat = "$input `,` $weight (`residual` `(` $residual^ `)`)? "
                        "`on` $backend "
-                       "custom<Weights>($formats, $layouts) attr-dict `:` "
+                       "custom<Weights>($formats, $layouts) "
+                       "(`activations` $activations^)? attr-dict `:` "
                        "functional-type(operands, results)";
   let extraClassDeclaration = QN_WeightOperandsDecl;
 }
@@ -237,22 +253,27 @@ def QN_DispatchMoeOp : QN_DispatchOp<"moe"> {
   let description = [{
     `qn.moe` (no `min_weight_sum`) as one dispatch. `weights(...)` lists the
     router, the three expert stacks and, with a shared expert, its four
-    weights, in operand order.
+    weights, in operand order. `activations` (`qn-select-activations`)
+    applies to every weight of a format with int8 kernels; the others (an
+    f32 router) are multiplied in f32.
 
     ```mlir
     %y = qn.dispatch.moe %x, %r, %g, %u, %d on cpu top_k 2
-        weights(f32:rows, q4_k:rows, q4_k:rows, q6_k:rows) : (...) -> ...
+        weights(f32:rows, q4_k:rows, q4_k:rows, q6_k:rows) activations q8
+        : (...) -> ...
     ```
   }];
   let arguments = (ins QN_FloatTensor:$input, QN_Weight:$router,
                        QN_Weight:$gate_exps, QN_Weight:$up_exps,
                        QN_Weight:$down_exps, Variadic<QN_Weight>:$shared,
                        QN_Backend:$backend, I64Attr:$top_k,
-                       QN_WeightFormats:$formats, QN_WeightLayouts:$layouts);
+                       QN_WeightFormats:$formats, QN_WeightLayouts:$layouts,
+                       OptionalAttr<QN_Activations>:$activations);
   let results = (outs QN_FloatTensor:$result);
   let assemblyFormat = "$input `,` $router `,` $gate_exps `,` $up_exps `,` "
                        "$down_exps (`shared` `(` $shared^ `)`)? `on` $backend "
                        "`top_k` $top_k custom<Weights>($formats, $layouts) "
+                       "(`activations` $activations^)? "
                        "attr-dict `:` functional-type(operands, results)";
   let extraClassDeclaration = QN_WeightOperandsDecl # [{
     bool hasSharedExpert() { return !getShared().empty(); }

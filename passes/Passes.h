@@ -42,9 +42,15 @@ struct CpuPipelineOptions
                      "every residual add its own dispatch, to measure the "
                      "fusion)"),
       llvm::cl::init(true)};
+  Option<std::string> activations{
+      *this, "activations",
+      llvm::cl::desc("qn-cpu-codegen-pipeline: qn-select-activations mode "
+                     "(q8, q8prefill or f32)"),
+      llvm::cl::init("q8")};
 };
 
-/// Why `opts` cannot build a pipeline (a backend that is not built), or "".
+/// Why `opts` cannot build a pipeline (a backend that is not built, an
+/// unknown activations mode), or "".
 std::string checkPipelineOptions(const CpuPipelineOptions &opts);
 
 /// Registers a pipeline named `name` built by `build` from

@@ -44,6 +44,9 @@ void buildCpuPipeline(OpPassManager &pm) {
 }
 
 std::string checkPipelineOptions(const CpuPipelineOptions &opts) {
+  const std::string &act = opts.activations;
+  if (act != "q8" && act != "q8prefill" && act != "f32")
+    return "activations must be q8, q8prefill or f32, got '" + act + "'";
   if (opts.device == "cpu")
     return "";
   if (opts.device == "cuda")

@@ -159,6 +159,7 @@ void CpuBackend::moe(Bindings &b, const Dispatch &d, ThreadPool *pool,
   w.downExps = b.values[d.operands[4]].matrix;
   const MoEParams &p = d.get<MoEParams>();
   w.hasShared = p.sharedExpert;
+  w.activations = p.activations;
   if (w.hasShared) {
     w.gateInpShexp = floatsOf(b, d.operands[5]);
     w.gateShexp = b.values[d.operands[6]].matrix;
@@ -204,7 +205,8 @@ void CpuBackend::run(Bindings &b, size_t index, llvm::ArrayRef<SeqGroup> groups,
     if (residual) // the fused residual add: y = r, then y += x W^T
       std::memcpy(y, b.f32(d.operands[2]),
                   sizeof(float) * b.elements(d.results[0]));
-    matmul(w, b.f32(x), b.elements(x) / w.cols, y, pool, residual);
+    matmul(w, b.f32(x), b.elements(x) / w.cols, y, pool,
+           d.get<MatmulParams>().activations, residual);
     return;
   }
   case DispatchKind::Conv1dCausal: {

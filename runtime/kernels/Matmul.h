@@ -33,6 +33,21 @@ struct WeightView {
   size_t rowBytes = 0;
 };
 
+/// What the kernels multiply the weights with (the IR's `activations` on a
+/// matmul or MoE dispatch, qn-select-activations). F32 keeps the
+/// activations exact. Q8 rounds them to 8 bits per 32-value block (the
+/// peer's scheme) and uses integer dot products: for 1..4 tokens with
+/// Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, IQ4_NL or MXFP4 weights
+/// (fused decode kernels), for more tokens with Q8_0, Q4_0, Q5_0, Q4_K,
+/// Q5_K or Q6_K (the int8 GEMM, matmulQ8Gemm); other formats and the
+/// generic variant stay F32. Q8Prefill is F32 up to 4 tokens and Q8 above:
+/// prefill gets the int8 GEMM, decode keeps exact activations.
+enum class MatmulActivations { F32, Q8, Q8Prefill };
+
+/// Whether Q8 changes anything for a weight of `type`: some kernel
+/// multiplies it in int8 (the union of the two lists above).
+bool hasInt8Kernels(gguf::GGMLType type);
+
 /// y[t][r] = sum_c W[r][c] * x[t][c] for t < nTokens, r < rows; with
 /// `accumulate`, y[t][r] += that sum (a residual add fused into the
 /// product: the sum lands on y while its tile is in cache).
@@ -40,8 +55,19 @@ struct WeightView {
 /// x and y do not overlap. `pool` may be null (run on the calling thread).
 /// Precondition: gguf::canDequantize(w.type) and cols a whole number of
 /// blocks (the model loader checks this once).
+/// `act` says what the activations are multiplied with; the overload
+/// without it uses getMatmulActivations() (the direct engine's setting).
+void matmul(const WeightView &w, const float *x, int64_t nTokens, float *y,
+            ThreadPool *pool, MatmulActivations act, bool accumulate = false);
 void matmul(const WeightView &w, const float *x, int64_t nTokens, float *y,
             ThreadPool *pool, bool accumulate = false);
+
+/// The activations `matmul` without an explicit `act` uses (Q8 unless set):
+/// what the direct engine and the tests choose once at startup. Not
+/// synchronized with running matmuls. The compiled engine does not read
+/// it: its dispatches carry their own.
+void setMatmulActivations(MatmulActivations act);
+MatmulActivations getMatmulActivations();
 
 /// The reference: dequantizes one weight row at a time with
 /// gguf::dequantizeRowUnchecked and accumulates the dot products in F32

@@ -34,24 +34,6 @@ bool isMatmulIsaSupported(MatmulIsa isa);
 /// narrower one.
 MatmulIsa getDefaultMatmulIsa();
 
-/// What the kernels multiply the weights with. F32 keeps the activations
-/// exact. Q8 quantizes them to 8 bits per 32-value block (the peer's scheme)
-/// and uses integer dot products: for 1..4 tokens with Q8_0, Q4_0, Q4_1,
-/// Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, IQ4_NL or MXFP4 weights (fused decode
-/// kernels), for more tokens with Q8_0, Q4_0, Q5_0, Q4_K, Q5_K or Q6_K (the
-/// int8 GEMM, matmulQ8Gemm); other formats and the generic variant stay F32.
-/// Q8Prefill is F32 up to 4 tokens and Q8 above: prefill gets the int8 GEMM,
-/// decode keeps exact activations. Q8 is the default: the peer quantizes
-/// activations the same way, and its logits are matched to ~1e-6 on
-/// short prompts (docs/kernels.md); F32 follows the float64 reference.
-enum class MatmulActivations { F32, Q8, Q8Prefill };
-
-/// The activations `matmul` uses: set here, or by the environment variable
-/// QN_MATMUL_ACT=f32|q8|q8prefill before the first call. Not synchronized
-/// with running matmuls: set it once at startup.
-void setMatmulActivations(MatmulActivations act);
-MatmulActivations getMatmulActivations();
-
 /// `matmul` with an explicit variant; `isa` must be supported.
 void matmulWithIsa(MatmulIsa isa, const WeightView &w, const float *x,
                    int64_t nTokens, float *y, ThreadPool *pool,

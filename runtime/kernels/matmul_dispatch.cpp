@@ -86,23 +86,29 @@ void *qn::runtime::detail::threadScratch(size_t bytes) {
   return buffer.get();
 }
 
-static MatmulActivations initialActivations() {
-  const char *env = std::getenv("QN_MATMUL_ACT");
-  llvm::StringRef name = env ? env : "";
-  if (name.equals_insensitive("f32"))
-    return MatmulActivations::F32;
-  if (name.equals_insensitive("q8prefill"))
-    return MatmulActivations::Q8Prefill;
+static MatmulActivations &currentActivations() {
   // The default, as the peer: 8-bit activations (docs/kernels.md).
-  if (!name.empty() && !name.equals_insensitive("q8"))
-    llvm::errs() << "qn: QN_MATMUL_ACT='" << name
-                 << "' is not f32, q8 or q8prefill; using q8\n";
-  return MatmulActivations::Q8;
+  static MatmulActivations act = MatmulActivations::Q8;
+  return act;
 }
 
-static MatmulActivations &currentActivations() {
-  static MatmulActivations act = initialActivations();
-  return act;
+bool qn::runtime::hasInt8Kernels(gguf::GGMLType type) {
+  using gguf::GGMLType;
+  switch (type) {
+  case GGMLType::Q8_0:
+  case GGMLType::Q4_0:
+  case GGMLType::Q4_1:
+  case GGMLType::Q5_0:
+  case GGMLType::Q5_1:
+  case GGMLType::Q4_K:
+  case GGMLType::Q5_K:
+  case GGMLType::Q6_K:
+  case GGMLType::IQ4_NL:
+  case GGMLType::MXFP4:
+    return true;
+  default:
+    return false;
+  }
 }
 
 void qn::runtime::setMatmulActivations(MatmulActivations act) {
@@ -154,6 +160,12 @@ void qn::runtime::matmulWithIsa(MatmulIsa isa, const WeightView &w,
 
 void qn::runtime::matmul(const WeightView &w, const float *x, int64_t nTokens,
                          float *y, ThreadPool *pool, bool accumulate) {
+  matmul(w, x, nTokens, y, pool, getMatmulActivations(), accumulate);
+}
+
+void qn::runtime::matmul(const WeightView &w, const float *x, int64_t nTokens,
+                         float *y, ThreadPool *pool, MatmulActivations act,
+                         bool accumulate) {
   // The loader validates shapes once; this guards the kernels (which index
   // blocks blindly) against a view that slipped through, at the cost of two
   // table lookups per call.
@@ -164,6 +176,5 @@ void qn::runtime::matmul(const WeightView &w, const float *x, int64_t nTokens,
         "{3} bytes per row)",
         static_cast<uint32_t>(w.type), gguf::getTypeName(w.type), w.cols,
         w.rowBytes)));
-  matmulWithIsa(getDefaultMatmulIsa(), w, x, nTokens, y, pool,
-                getMatmulActivations(), accumulate);
+  matmulWithIsa(getDefaultMatmulIsa(), w, x, nTokens, y, pool, act, accumulate);
 }

@@ -53,7 +53,8 @@ void linearAttention(LayerContext &c, const float *x, int64_t T, float *out);
 void fullAttention(LayerContext &c, const float *x, const int32_t *pos,
                    int64_t T, float *out);
 
-/// The MoE weights of a layer.
+/// The MoE weights of a layer, multiplied with getMatmulActivations() (the
+/// direct engine's setting).
 inline MoEWeights moeWeights(const LayerWeights &w) {
   MoEWeights m;
   m.router = w.ffnRouter;
@@ -65,6 +66,7 @@ inline MoEWeights moeWeights(const LayerWeights &w) {
   m.upShexp = w.ffnUpShexp;
   m.downShexp = w.ffnDownShexp;
   m.gateInpShexp = w.ffnGateInpShexp.data();
+  m.activations = getMatmulActivations();
   return m;
 }
 

@@ -38,19 +38,20 @@ void MoEScratch::allocate(const MoEDims &d, int64_t T) {
 /// out[n x D] = W_down (silu(W_gate x) * (W_up x)) for n rows of x.
 static void swiglu(const WeightView &gateW, const WeightView &upW,
                    const WeightView &downW, const float *x, int64_t n,
-                   MoEScratch &s, ThreadPool *pool, float *out) {
+                   MoEScratch &s, ThreadPool *pool, MatmulActivations act,
+                   float *out) {
   const int64_t ff = gateW.rows;
-  matmul(gateW, x, n, s.eg.data(), pool);
-  matmul(upW, x, n, s.eu.data(), pool);
+  matmul(gateW, x, n, s.eg.data(), pool, act);
+  matmul(upW, x, n, s.eu.data(), pool, act);
   for (int64_t i = 0; i < n * ff; ++i)
     s.eg[i] = silu(s.eg[i]) * s.eu[i];
-  matmul(downW, s.eg.data(), n, out, pool);
+  matmul(downW, s.eg.data(), n, out, pool, act);
 }
 
 void denseFFN(const WeightView &gate, const WeightView &up,
               const WeightView &down, const float *x, int64_t T, MoEScratch &s,
               ThreadPool *pool, const Dumper &dump, int64_t il, float *out) {
-  swiglu(gate, up, down, x, T, s, pool, out);
+  swiglu(gate, up, down, x, T, s, pool, getMatmulActivations(), out);
   dump("ffn_out-" + llvm::Twine(il), out, T * down.rows);
 }
 
@@ -60,7 +61,7 @@ void moeFFN(const MoEWeights &w, int64_t K, const float *x, int64_t T,
   const int64_t D = w.router.cols, E = w.router.rows;
 
   // 1. Router: softmax, top-k, renormalised weights.
-  matmul(w.router, x, T, s.routerLogits.data(), pool);
+  matmul(w.router, x, T, s.routerLogits.data(), pool, w.activations);
   dump("ffn_moe_logits-" + llvm::Twine(il), s.routerLogits.data(), T * E);
   for (int64_t t = 0; t < T; ++t)
     routeTopK(s.routerLogits.data() + t * E, E, K, s.probs.data() + t * E,
@@ -84,7 +85,8 @@ void moeFFN(const MoEWeights &w, int64_t K, const float *x, int64_t T,
     if (n == 0)
       continue;
     swiglu(expertView(w.gateExps, e), expertView(w.upExps, e),
-           expertView(w.downExps, e), s.xe.data(), n, s, pool, s.ed.data());
+           expertView(w.downExps, e), s.xe.data(), n, s, pool, w.activations,
+           s.ed.data());
     for (int64_t i = 0; i < n; ++i) {
       const int64_t t = s.expertTokens[i];
       const float weight = s.weights[t * K + s.expertSlots[i]];
@@ -99,7 +101,8 @@ void moeFFN(const MoEWeights &w, int64_t K, const float *x, int64_t T,
   if (!w.hasShared)
     return;
   float *shared = s.shared.data();
-  swiglu(w.gateShexp, w.upShexp, w.downShexp, x, T, s, pool, shared);
+  swiglu(w.gateShexp, w.upShexp, w.downShexp, x, T, s, pool, w.activations,
+         shared);
   dump("ffn_shexp_out-" + llvm::Twine(il), shared, T * D);
   for (int64_t t = 0; t < T; ++t) {
     float dot = 0.0f;

@@ -25,6 +25,9 @@ struct MoEWeights {
   WeightView gateShexp, upShexp, downShexp;
   /// [D] F32: the shared expert's gate vector.
   const float *gateInpShexp = nullptr;
+  /// What every matmul of the block multiplies with (the dispatch's
+  /// `activations`; the direct engine's getMatmulActivations()).
+  MatmulActivations activations = MatmulActivations::F32;
 };
 
 /// The sizes of a block: D hidden, E experts of width F, top K, shared
@@ -51,7 +54,9 @@ void moeFFN(const MoEWeights &w, int64_t topK, const float *x, int64_t T,
             float *out);
 
 /// out [T x D] = W_down (silu(W_gate x) * (W_up x)): the dense FFN of
-/// qwen35 models (qwen35 spec §3.1), on the MoE scratch.
+/// qwen35 models (qwen35 spec §3.1), on the MoE scratch, multiplied with
+/// getMatmulActivations() (the direct engine's; the compiled engine runs
+/// the dense FFN as three matmul dispatches).
 void denseFFN(const WeightView &gate, const WeightView &up,
               const WeightView &down, const float *x, int64_t T, MoEScratch &s,
               ThreadPool *pool, const Dumper &dump, int64_t layer, float *out);

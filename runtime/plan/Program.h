@@ -21,6 +21,7 @@
 #define QN_RUNTIME_PLAN_PROGRAM_H
 
 #include "gguf/GGMLType.h"
+#include "runtime/kernels/Matmul.h"
 #include "runtime/ops/DeltaNetHead.h"
 
 #include "llvm/ADT/StringRef.h"
@@ -193,10 +194,17 @@ struct AttentionParams {
   std::optional<std::array<int64_t, 4>> ropeSections;
 };
 
+/// Matmul: what the weight is multiplied with (the IR's `activations`).
+struct MatmulParams {
+  MatmulActivations activations = MatmulActivations::F32;
+};
+
 /// MoE.
 struct MoEParams {
   int64_t topK = 0;
   bool sharedExpert = false;
+  /// For every expert and shared-expert matmul (the IR's `activations`).
+  MatmulActivations activations = MatmulActivations::F32;
 };
 
 /// Elementwise, Loop: `kernel` is the address of `_mlir_ciface_<kernelName>`
@@ -213,8 +221,8 @@ struct TransferParams {
 };
 
 using DispatchParams =
-    std::variant<std::monostate, NormParams, DeltaNetParams, AttentionParams,
-                 MoEParams, KernelParams, TransferParams>;
+    std::variant<std::monostate, NormParams, MatmulParams, DeltaNetParams,
+                 AttentionParams, MoEParams, KernelParams, TransferParams>;
 
 /// The parameters `kind` carries, default-valued: the one table of which
 /// struct goes with which kind (Check compares against it).
@@ -227,6 +235,8 @@ inline DispatchParams defaultParams(DispatchKind kind) {
     return DeltaNetParams{};
   case DispatchKind::GatedAttention:
     return AttentionParams{};
+  case DispatchKind::Matmul:
+    return MatmulParams{};
   case DispatchKind::MoE:
     return MoEParams{};
   case DispatchKind::Elementwise:
@@ -235,7 +245,6 @@ inline DispatchParams defaultParams(DispatchKind kind) {
   case DispatchKind::Transfer:
     return TransferParams{};
   case DispatchKind::Embed:
-  case DispatchKind::Matmul:
   case DispatchKind::Conv1dCausal:
   case DispatchKind::Copy:
     break;
@@ -351,6 +360,18 @@ inline llvm::StringRef backendName(Backend backend) {
 }
 
 inline llvm::StringRef weightLayoutName(WeightLayout) { return "rows"; }
+
+inline llvm::StringRef activationsName(MatmulActivations act) {
+  switch (act) {
+  case MatmulActivations::F32:
+    return "f32";
+  case MatmulActivations::Q8:
+    return "q8";
+  case MatmulActivations::Q8Prefill:
+    return "q8prefill";
+  }
+  return "?";
+}
 
 inline llvm::StringRef attentionImplName(AttentionImpl impl) {
   return impl == AttentionImpl::Plain ? "plain" : "flash";

@@ -33,12 +33,39 @@ EngineFlags::EngineFlags(cl::SubCommand &sub, cl::OptionCategory &cat)
           cl::desc("compiled engine: fuse residual adds into the matmul "
                    "before them (qn-fuse-epilogues; default true, =false to "
                    "measure the fusion)"),
-          cl::init(true), cl::sub(sub), cl::cat(cat)) {}
+          cl::init(true), cl::sub(sub), cl::cat(cat)),
+      activations(
+          "activations",
+          cl::desc("what the matmuls multiply the weights with: q8 (default, "
+                   "as the peer: 8-bit activations, int8 kernels), q8prefill "
+                   "(q8 above 4 tokens, f32 below) or f32 (exact, closest "
+                   "to the float64 reference)"),
+          cl::init("q8"), cl::sub(sub), cl::cat(cat)) {}
+
+/// The --activations value as the runtime's enum, or an error naming it.
+static Expected<runtime::MatmulActivations>
+parseActivations(llvm::StringRef name) {
+  if (name == "q8")
+    return runtime::MatmulActivations::Q8;
+  if (name == "q8prefill")
+    return runtime::MatmulActivations::Q8Prefill;
+  if (name == "f32")
+    return runtime::MatmulActivations::F32;
+  return createStringError(inconvertibleErrorCode(),
+                           "--activations must be q8, q8prefill or f32, got '" +
+                               name + "'");
+}
 
 Expected<Engine> prepareEngine(const EngineFlags &flags,
                                const runtime::Model &model,
                                runtime::ContextParams &params, bool verbose) {
   Engine result;
+  auto act = parseActivations(flags.activations);
+  if (!act)
+    return act.takeError();
+  // The direct engine's setting; the compiled plans carry their own, from
+  // the same flag.
+  runtime::setMatmulActivations(*act);
   if (flags.engine == "direct")
     return result;
   if (flags.engine != "compiled")
@@ -53,6 +80,7 @@ Expected<Engine> prepareEngine(const EngineFlags &flags,
   options.jitCacheDir = flags.jitCache;
   options.fuseRepeatBroadcast = flags.fuseRepeatBroadcast;
   options.fuseEpilogues = flags.fuseEpilogues;
+  options.activations = flags.activations;
   auto compiled = codegen::compileModel(model.description(), options);
   if (!compiled)
     return compiled.takeError();

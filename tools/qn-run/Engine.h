@@ -7,7 +7,10 @@
 //                       the runtime's plan executor;
 //   direct              the runtime's hand-written layer loop: the reference
 //                       twin the compiled plans are tested against.
-// and `--jit-cache DIR` (where compiled kernels are kept; "" = no cache).
+// and `--jit-cache DIR` (where compiled kernels are kept; "" = no cache),
+// and `--activations q8|q8prefill|f32` (what the matmuls multiply with: the
+// compiled engine's qn-select-activations mode, the direct engine's
+// setMatmulActivations).
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +36,7 @@ struct EngineFlags {
   llvm::cl::opt<std::string> jitCache;
   llvm::cl::opt<bool> fuseRepeatBroadcast;
   llvm::cl::opt<bool> fuseEpilogues;
+  llvm::cl::opt<std::string> activations;
 };
 
 /// What the compiled engine keeps alive while contexts run its plans.

@@ -99,6 +99,11 @@ cl::opt<std::string>
               cl::desc("with --emit dispatch|kernels|plan: "
                        "qn-select-delta-path mode 0, 1, 2 or auto (default)"),
               cl::init("auto"), cl::sub(irCmd), cl::cat(irCat));
+cl::opt<std::string> activations(
+    "activations",
+    cl::desc("with --emit dispatch|kernels|plan: qn-select-activations mode "
+             "q8 (default), q8prefill or f32"),
+    cl::init("q8"), cl::sub(irCmd), cl::cat(irCat));
 cl::opt<bool> printTime("time",
                         cl::desc("report the time to build the IR on stderr"),
                         cl::sub(irCmd), cl::cat(irCat));
@@ -116,6 +121,7 @@ int printPlans(const qn::gguf::Qwen3NextModel &model,
   qn::codegen::CompileOptions compile;
   compile.kvType = options.kvType;
   compile.deltaMode = deltaMode;
+  compile.activations = activations;
   compile.jitCacheDir = jitCache; // no cache unless --jit-cache DIR
   auto compiled = qn::codegen::compileModel(model, compile);
   if (!compiled)
@@ -196,9 +202,13 @@ int runIr() {
 
   // The dispatch level: what the kernels and plans are made from.
   if (emitWhat == "dispatch" || emitWhat == "kernels" || emitWhat == "cuda" ||
-      jitKernels)
-    if (llvm::Error err = qn::codegen::runCodegenPipeline(**module, deltaMode))
+      jitKernels) {
+    qn::CpuPipelineOptions pipeline;
+    pipeline.deltaMode = deltaMode;
+    pipeline.activations = activations;
+    if (llvm::Error err = qn::codegen::runCodegenPipeline(**module, pipeline))
       return fail(modelPath + ": " + toString(std::move(err)));
+  }
 
   std::string cudaSource;
   if (emitWhat == "cuda") {

@@ -242,3 +242,31 @@ TEST(MatmulQ8Gemm, RoundToBf16IsNearestEven) {
 }
 
 } // namespace
+
+// hasInt8Kernels (what qn-select-activations plans with) is the truth of
+// the kernels: on the widest variant, Q8 activations change the result of
+// exactly the formats it lists, at one token (fused decode) or at 16 (the
+// GEMM), and the explicit `act` of `matmul` wins over the global setting.
+TEST(MatmulQ8Gemm, HasInt8KernelsListsWhatQ8Changes) {
+  if (getDefaultMatmulIsa() != MatmulIsa::Avx512)
+    GTEST_SKIP() << "needs the AVX-512 variant (the one with every kernel)";
+  const MatmulActivations before = getMatmulActivations();
+  setMatmulActivations(MatmulActivations::F32);
+  std::mt19937 rng(11);
+  const int64_t rows = 9, cols = 512;
+  for (const FormatCase &fc : formats()) {
+    std::vector<uint8_t> bytes = randomWeights(fc, rows, cols, rng);
+    const WeightView w = viewOf(fc.type, bytes.data(), rows, cols);
+    bool changed = false;
+    for (int64_t nTokens : {1, 16}) {
+      std::vector<float> x = randomActivations(nTokens * cols, rng);
+      std::vector<float> exact(nTokens * rows), q8(nTokens * rows);
+      matmul(w, x.data(), nTokens, exact.data(), nullptr);
+      matmul(w, x.data(), nTokens, q8.data(), nullptr, MatmulActivations::Q8);
+      changed |= exact != q8;
+    }
+    EXPECT_EQ(changed, hasInt8Kernels(fc.type))
+        << qn::gguf::getTypeName(fc.type).str();
+  }
+  setMatmulActivations(before);
+}
