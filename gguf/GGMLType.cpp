@@ -249,6 +249,8 @@ bool canDequantize(GGMLType type) {
   case GGMLType::IQ1_M:
   // The 1-bit class (DequantizeTernary.cpp).
   case GGMLType::Q1_0_G128:
+  case GGMLType::TQ1_0:
+  case GGMLType::TQ2_0:
   // ik types (DequantizeIK.cpp, DequantizeTrellis.cpp).
   case GGMLType::Q6_0:
   case GGMLType::IQ2_K:

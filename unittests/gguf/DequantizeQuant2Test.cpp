@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 
 #include <cstring>
+#include <random>
 #include <set>
 
 using namespace qn::gguf;
@@ -145,6 +146,58 @@ TEST(DequantizeQuant2, MatchesPeerBitForBitOnEveryFixtureType) {
     }
     EXPECT_EQ(mismatches, 0) << "of " << rows * cols;
   }
+}
+
+// TQ1_0 / TQ2_0 are mainline's and not in the fixtures: blocks are built
+// here from the published layout (the encoder side, written independently of
+// the decoder) out of random trits, and must decode to trit * d exactly.
+std::vector<int> randomTrits(uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<int> t(256);
+  for (int &v : t)
+    v = static_cast<int>(rng() % 3) - 1;
+  return t;
+}
+
+// Five (or four, then a zero digit) trits, first most significant, as the
+// base-3 fraction byte ceil(v * 256 / 243).
+uint8_t packTrits(const int *t, int count, int stride) {
+  int v = 0;
+  for (int n = 0; n < 5; ++n)
+    v = 3 * v + (n < count ? t[n * stride] + 1 : 0);
+  return static_cast<uint8_t>((v * 256 + 242) / 243);
+}
+
+TEST(DequantizeTernary, TQ1_0HandBuiltBlock) {
+  const std::vector<int> t = randomTrits(7);
+  uint8_t block[54] = {};
+  for (int m = 0; m < 32; ++m) // weights 32n + m
+    block[m] = packTrits(&t[m], 5, 32);
+  for (int m = 0; m < 16; ++m) // weights 160 + 16n + m
+    block[32 + m] = packTrits(&t[160 + m], 5, 16);
+  for (int m = 0; m < 4; ++m) // weights 240 + 4n + m
+    block[48 + m] = packTrits(&t[240 + m], 4, 4);
+  block[52] = 0x00; // d = -0.75 (fp16 0xba00)
+  block[53] = 0xba;
+  float y[256];
+  ASSERT_FALSE(bool(dequantize(GGMLType::TQ1_0, block, y, 256)));
+  for (int e = 0; e < 256; ++e)
+    EXPECT_EQ(y[e], t[e] * -0.75f) << "weight " << e;
+}
+
+TEST(DequantizeTernary, TQ2_0HandBuiltBlock) {
+  const std::vector<int> t = randomTrits(8);
+  uint8_t block[66] = {};
+  for (int e = 0; e < 256; ++e) {
+    const int half = e / 128, l = (e % 128) / 32, m = e % 32;
+    block[32 * half + m] |= static_cast<uint8_t>((t[e] + 1) << (2 * l));
+  }
+  block[64] = 0x00; // d = 0.5 (fp16 0x3800)
+  block[65] = 0x38;
+  float y[256];
+  ASSERT_FALSE(bool(dequantize(GGMLType::TQ2_0, block, y, 256)));
+  for (int e = 0; e < 256; ++e)
+    EXPECT_EQ(y[e], t[e] * 0.5f) << "weight " << e;
 }
 
 } // namespace
