@@ -51,7 +51,23 @@ def QN_QuantFormat : I32EnumAttr<"QuantFormat", "storage format of a weight", [
   I32EnumAttrCase<"q2_k", 8>,   I32EnumAttrCase<"q3_k", 9>,
   I32EnumAttrCase<"q4_k", 10>,  I32EnumAttrCase<"q5_k", 11>,
   I32EnumAttrCase<"q6_k", 12>,  I32EnumAttrCase<"iq4_nl", 13>,
-  I32EnumAttrCase<"iq4_xs", 14>, I32EnumAttrCase<"mxfp4", 15>]> {
+  I32EnumAttrCase<"iq4_xs", 14>, I32EnumAttrCase<"mxfp4", 15>,
+  // Mainline i-quants and the 1-bit class.
+  I32EnumAttrCase<"iq2_xxs", 16>, I32EnumAttrCase<"iq2_xs", 17>,
+  I32EnumAttrCase<"iq2_s", 18>,   I32EnumAttrCase<"iq3_xxs", 19>,
+  I32EnumAttrCase<"iq3_s", 20>,   I32EnumAttrCase<"iq1_s", 21>,
+  I32EnumAttrCase<"iq1_m", 22>,   I32EnumAttrCase<"q1_0_g128", 23>,
+  // ik_llama.cpp's types (the _ks/_kss/_kl/_kt/q8_kv rows start with a row
+  // scale).
+  I32EnumAttrCase<"q6_0", 24>,    I32EnumAttrCase<"iq2_k", 25>,
+  I32EnumAttrCase<"iq3_k", 26>,   I32EnumAttrCase<"iq4_k", 27>,
+  I32EnumAttrCase<"iq5_k", 28>,   I32EnumAttrCase<"iq6_k", 29>,
+  I32EnumAttrCase<"iq2_ks", 30>,  I32EnumAttrCase<"iq3_ks", 31>,
+  I32EnumAttrCase<"iq2_kl", 32>,  I32EnumAttrCase<"iq4_ks", 33>,
+  I32EnumAttrCase<"iq5_ks", 34>,  I32EnumAttrCase<"iq4_kss", 35>,
+  I32EnumAttrCase<"q8_kv", 36>,   I32EnumAttrCase<"iq1_kt", 37>,
+  I32EnumAttrCase<"iq2_kt", 38>,  I32EnumAttrCase<"iq3_kt", 39>,
+  I32EnumAttrCase<"iq4_kt", 40>]> {
   let cppNamespace = "::qn";
 }
 

@@ -34,13 +34,39 @@ int64_t QWeightType::getBlockSize(QuantFormat format) {
   case QuantFormat::q8_0:
   case QuantFormat::iq4_nl:
   case QuantFormat::mxfp4:
+  case QuantFormat::q6_0:
+  case QuantFormat::q8_kv:
     return 32;
+  case QuantFormat::q1_0_g128:
+    return 128;
   case QuantFormat::q2_k:
   case QuantFormat::q3_k:
   case QuantFormat::q4_k:
   case QuantFormat::q5_k:
   case QuantFormat::q6_k:
   case QuantFormat::iq4_xs:
+  case QuantFormat::iq2_xxs:
+  case QuantFormat::iq2_xs:
+  case QuantFormat::iq2_s:
+  case QuantFormat::iq3_xxs:
+  case QuantFormat::iq3_s:
+  case QuantFormat::iq1_s:
+  case QuantFormat::iq1_m:
+  case QuantFormat::iq2_k:
+  case QuantFormat::iq3_k:
+  case QuantFormat::iq4_k:
+  case QuantFormat::iq5_k:
+  case QuantFormat::iq6_k:
+  case QuantFormat::iq2_ks:
+  case QuantFormat::iq3_ks:
+  case QuantFormat::iq2_kl:
+  case QuantFormat::iq4_ks:
+  case QuantFormat::iq5_ks:
+  case QuantFormat::iq4_kss:
+  case QuantFormat::iq1_kt:
+  case QuantFormat::iq2_kt:
+  case QuantFormat::iq3_kt:
+  case QuantFormat::iq4_kt:
     return 256;
   }
   return 1;

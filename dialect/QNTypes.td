@@ -22,8 +22,12 @@ def QN_QWeightType : TypeDef<QN_Dialect, "QWeight"> {
     weight into an f32 tensor of the same shape.
 
     The innermost dimension must be a whole number of blocks: 32 values for
-    `q4_0`, `q4_1`, `q5_0`, `q5_1`, `q8_0`, `iq4_nl`, `mxfp4`; 256 for the
-    k-quants (`q2_k` ... `q6_k`) and `iq4_xs`; 1 for `f32`, `f16`, `bf16`.
+    `q4_0`, `q4_1`, `q5_0`, `q5_1`, `q8_0`, `iq4_nl`, `mxfp4`, `q6_0`,
+    `q8_kv`; 128 for `q1_0_g128`; 256 for the k-quants (`q2_k` ... `q6_k`),
+    the i-quants (`iq1_s` ... `iq4_xs`) and the ik types (`iq2_k` ...
+    `iq4_kt`); 1 for `f32`, `f16`, `bf16`. The ik row-scaled types
+    (`iq4_ks`, `iq2_kt`, `q8_kv`, ...) store a row scale before each row's
+    blocks; kernels read it from the row's first bytes.
 
     Example:
 

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "gguf/Dequantize.h"
+#include "gguf/DequantizeFormats.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -80,19 +81,14 @@ uint16_t floatToBf16(float f) {
 // Block formats
 //===----------------------------------------------------------------------===//
 
+float detail::loadHalfValue(const uint8_t *p) {
+  return fp16ToFloat(detail::load16(p));
+}
+
 namespace {
 
-uint16_t load16(const uint8_t *p) {
-  uint16_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-
-uint32_t load32(const uint8_t *p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
+using detail::load16;
+using detail::load32;
 
 float loadHalf(const uint8_t *p) { return fp16ToFloat(load16(p)); }
 
@@ -398,9 +394,10 @@ void dequantMXFP4(const uint8_t *x, float *y, int64_t nb) {
 
 } // namespace
 
-void dequantizeRowUnchecked(GGMLType type, const void *src, float *dst,
-                            int64_t n) {
-  const uint8_t *x = static_cast<const uint8_t *>(src);
+/// Decodes n elements (whole blocks) of a type without interleaved rows:
+/// `row` is the row's first byte (its metadata), `x` the first block.
+static void decodeRow(GGMLType type, const uint8_t *row, const uint8_t *x,
+                      float *dst, int64_t n) {
   switch (type) {
   case GGMLType::F32:
     std::memcpy(dst, x, static_cast<size_t>(n) * sizeof(float));
@@ -442,11 +439,43 @@ void dequantizeRowUnchecked(GGMLType type, const void *src, float *dst,
   case GGMLType::MXFP4:
     return dequantMXFP4(x, dst, n / kQK);
   default:
+    if (detail::dequantizeIQuantRow(type, row, x, dst, n) ||
+        detail::dequantizeIKRow(type, row, x, dst, n) ||
+        detail::dequantizeTrellisRow(type, row, x, dst, n) ||
+        detail::dequantizeTernaryRow(type, row, x, dst, n))
+      return;
     return;
   }
 }
 
-llvm::Error dequantize(GGMLType type, const void *src, float *dst, int64_t n) {
+void dequantizeRowUnchecked(GGMLType type, const void *src, float *dst,
+                            int64_t n) {
+  const uint8_t *row = static_cast<const uint8_t *>(src);
+  const GGMLTypeInfo *info = getTypeInfo(type);
+  if (!info)
+    return;
+  decodeRow(type, row, row + info->rowMetaBytes, dst, n);
+}
+
+void dequantizeRowSpanUnchecked(GGMLType type, const void *row, int64_t k0,
+                                int64_t n, float *dst) {
+  const uint8_t *start = static_cast<const uint8_t *>(row);
+  const GGMLTypeInfo *info = getTypeInfo(type);
+  if (!info)
+    return;
+  decodeRow(type, start,
+            start + info->rowMetaBytes +
+                (k0 / info->blockSize) * info->blockBytes,
+            dst, n);
+}
+
+void dequantizeGroupUnchecked(GGMLType type, const void *group, float *dst,
+                              int64_t cols) {
+  detail::dequantizeRepackedGroup(type, static_cast<const uint8_t *>(group),
+                                  dst, cols);
+}
+
+static llvm::Error checkDecodable(GGMLType type, int64_t n) {
   const GGMLTypeInfo *info = getTypeInfo(type);
   if (!info)
     return llvm::createStringError(
@@ -463,9 +492,46 @@ llvm::Error dequantize(GGMLType type, const void *src, float *dst, int64_t n) {
                       "blocks of {2}",
                       n, info->name, info->blockSize)
             .str());
+  return llvm::Error::success();
+}
+
+llvm::Error dequantize(GGMLType type, const void *src, float *dst, int64_t n) {
+  if (llvm::Error err = checkDecodable(type, n))
+    return err;
+  if (rowsPerGroup(type) > 1)
+    return llvm::createStringError(
+        llvm::formatv("dequantize: {0} interleaves {1} rows; decode it with "
+                      "dequantizeRows",
+                      getTypeName(type), rowsPerGroup(type))
+            .str());
   if (n > 0 && (!src || !dst))
     return llvm::createStringError("dequantize: null buffer");
   dequantizeRowUnchecked(type, src, dst, n);
+  return llvm::Error::success();
+}
+
+llvm::Error dequantizeRows(GGMLType type, const void *src, float *dst,
+                           int64_t rows, int64_t cols) {
+  if (llvm::Error err = checkDecodable(type, cols))
+    return err;
+  const int64_t group = rowsPerGroup(type);
+  if (rows < 0 || rows % group != 0)
+    return llvm::createStringError(
+        llvm::formatv("dequantize: {0} rows of {1}, which stores rows in "
+                      "groups of {2}",
+                      rows, getTypeName(type), group)
+            .str());
+  if (rows > 0 && cols > 0 && (!src || !dst))
+    return llvm::createStringError("dequantize: null buffer");
+  const uint8_t *x = static_cast<const uint8_t *>(src);
+  const uint64_t rowSize = rowBytes(type, cols);
+  for (int64_t r = 0; r < rows; r += group) {
+    const uint8_t *at = x + static_cast<uint64_t>(r) * rowSize;
+    if (group > 1)
+      dequantizeGroupUnchecked(type, at, dst + r * cols, cols);
+    else
+      dequantizeRowUnchecked(type, at, dst + r * cols, cols);
+  }
   return llvm::Error::success();
 }
 

@@ -13,6 +13,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 
@@ -247,9 +248,18 @@ llvm::Error GGUFParser::readTensorInfo(uint64_t index, TensorInfo &info) {
     return err;
   info.type = static_cast<GGMLType>(rawType);
   const GGMLTypeInfo *typeInfo = getTypeInfo(info.type);
-  if (!typeInfo)
-    return fail(
-        llvm::formatv("{0}: unknown ggml type id {1}", what, rawType).str());
+  if (!typeInfo) {
+    llvm::StringRef note = getUnsupportedTypeNote(rawType);
+    if (!note.empty())
+      return fail(llvm::formatv("{0}: ggml type id {1} is {2}, which qn does "
+                                "not read",
+                                what, rawType, note)
+                      .str());
+    return fail(llvm::formatv("{0}: unknown ggml type id {1} (known types: "
+                              "{2})",
+                              what, rawType, listKnownTypeNames())
+                    .str());
+  }
   if (llvm::Error err = read(info.offset, what + " data offset"))
     return err;
 
@@ -271,6 +281,12 @@ llvm::Error GGUFParser::readTensorInfo(uint64_t index, TensorInfo &info) {
       std::numeric_limits<uint64_t>::max() /
           static_cast<uint64_t>(typeInfo->blockBytes))
     return fail(what + ": shape " + info.shapeString() + " is too large");
+  if (rows % typeInfo->rowsPerGroup != 0)
+    return fail(llvm::formatv("{0}: {1} rows of {2}, which stores rows in "
+                              "groups of {3}",
+                              what, rows, typeInfo->name,
+                              typeInfo->rowsPerGroup)
+                    .str());
   uint64_t rowSize = rowBytes(info.type, info.ne[0]);
   if (rows != 0 && rowSize > std::numeric_limits<uint64_t>::max() /
                                  static_cast<uint64_t>(rows))
@@ -373,6 +389,30 @@ llvm::Error GGUFParser::parse() {
                                 dataSize)
                       .str());
     info.data = data + dataStart + info.offset;
+  }
+  // Each tensor's bytes (rows x rowBytes of its type and shape) must end
+  // before the next tensor's data begins: a type id read as the wrong layout
+  // sizes the tensor wrong and is caught here instead of decoding garbage.
+  std::vector<const TensorInfo *> byOffset;
+  for (const TensorInfo &info : file.tensorTable)
+    if (info.nbytes > 0)
+      byOffset.push_back(&info);
+  std::stable_sort(byOffset.begin(), byOffset.end(),
+                   [](const TensorInfo *a, const TensorInfo *b) {
+                     return a->offset < b->offset;
+                   });
+  for (size_t i = 0; i + 1 < byOffset.size(); ++i) {
+    const TensorInfo &a = *byOffset[i], &b = *byOffset[i + 1];
+    if (a.nbytes > b.offset - a.offset)
+      return fail(
+          llvm::formatv("tensor '{0}' ({1}, ggml type id {2}, {3}): its {4} "
+                        "bytes at data offset {5} overlap tensor '{6}' at "
+                        "offset {7}; the type id or shape does not match the "
+                        "data",
+                        a.name, getTypeName(a.type),
+                        static_cast<uint32_t>(a.type), a.shapeString(),
+                        a.nbytes, a.offset, b.name, b.offset)
+              .str());
   }
   return llvm::Error::success();
 }

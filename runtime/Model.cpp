@@ -26,7 +26,7 @@ static llvm::Expected<WeightView> matrixView(llvm::StringRef file,
                                              const TensorInfo *t) {
   if (!t)
     return WeightView{};
-  if (!gguf::canDequantize(t->type) ||
+  if (!gguf::canDequantize(t->type) || gguf::rowsPerGroup(t->type) > 1 ||
       !gguf::isValidRowLength(t->type, t->ne[0]))
     return tensorError(file, *t,
                        llvm::formatv("has type {0}, which qn cannot multiply "
@@ -47,8 +47,9 @@ static llvm::Expected<std::vector<float>> floatVector(llvm::StringRef file,
   if (!t)
     return out;
   out.resize(static_cast<size_t>(t->numElements()));
-  if (llvm::Error err =
-          gguf::dequantize(t->type, t->data, out.data(), t->numElements()))
+  if (llvm::Error err = gguf::dequantizeRows(
+          t->type, t->data, out.data(),
+          t->numElements() / std::max<int64_t>(t->ne[0], 1), t->ne[0]))
     return tensorError(file, *t,
                        "cannot be read as floats: " +
                            llvm::toString(std::move(err)));

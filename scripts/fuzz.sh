@@ -69,6 +69,10 @@ for f in "$SHARED"/fixtures/models/tiny-f32.gguf \
   "$SHARED"/fixtures/quant/quant-types.gguf; do
   [ -f "$f" ] && cp "$f" "$work/gguf-corpus/"
 done
+# Every block family of quant2 (i-quants, ik, trellis, row-scaled and
+# interleaved layouts) in one file; renamed, the quant/ seed has its name.
+[ -f "$SHARED/fixtures/quant2/quant-types.gguf" ] &&
+  cp "$SHARED/fixtures/quant2/quant-types.gguf" "$work/gguf-corpus/quant2-types.gguf"
 run_fuzzer qn-gguf-fuzzer "$work/gguf-corpus" -max_len=2200000
 
 # The tokenizer fuzzer needs the fixture vocabulary.

@@ -30,13 +30,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     (void)kv.second.toString();
   if (auto model = describeQwen3Next(**file); !model)
     llvm::consumeError(model.takeError());
-  // Dequantize the first row of every tensor the parser accepted.
+  // Dequantize the first row (the first row group of an interleaved _r4/_r8
+  // type) of every tensor the parser accepted.
   std::vector<float> row;
   for (const TensorInfo &t : (*file)->tensors()) {
-    if (!canDequantize(t.type) || t.ne[0] > (1 << 20) || t.nbytes == 0)
+    const int64_t group = rowsPerGroup(t.type);
+    if (!canDequantize(t.type) || t.ne[0] > (1 << 20) / group || t.nbytes == 0)
       continue;
-    row.resize(t.ne[0]);
-    if (llvm::Error err = dequantize(t.type, t.data, row.data(), t.ne[0]))
+    row.resize(t.ne[0] * group);
+    if (llvm::Error err =
+            dequantizeRows(t.type, t.data, row.data(), group, t.ne[0]))
       llvm::consumeError(std::move(err));
   }
   return 0;

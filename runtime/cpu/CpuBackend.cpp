@@ -44,7 +44,9 @@ llvm::Error CpuBackend::bindWeight(Bindings &b, int32_t id, WeightUse use) {
   const gguf::TensorInfo &t = *w.tensor;
   switch (use) {
   case WeightUse::Matrix:
-    if (!gguf::canDequantize(t.type) ||
+    // Interleaved (_r4/_r8) rows decode a group at a time, which the row
+    // tiles of the matmul kernels do not do yet.
+    if (!gguf::canDequantize(t.type) || gguf::rowsPerGroup(t.type) > 1 ||
         !gguf::isValidRowLength(t.type, t.ne[0]))
       return llvm::createStringError(llvm::Twine("is stored as ") +
                                      gguf::getTypeName(t.type) +
@@ -60,8 +62,10 @@ llvm::Error CpuBackend::bindWeight(Bindings &b, int32_t id, WeightUse use) {
     if (!w.floats) {
       std::vector<float> &copy =
           owned.emplace_back(static_cast<size_t>(t.numElements()));
-      if (llvm::Error err =
-              gguf::dequantize(t.type, t.data, copy.data(), copy.size()))
+      if (llvm::Error err = gguf::dequantizeRows(
+              t.type, t.data, copy.data(),
+              t.ne[0] > 0 ? static_cast<int64_t>(copy.size()) / t.ne[0] : 0,
+              t.ne[0]))
         return llvm::createStringError("cannot be read as floats: " +
                                        llvm::toString(std::move(err)));
       w.floats = copy.data();

@@ -169,7 +169,8 @@ void qn::runtime::matmul(const WeightView &w, const float *x, int64_t nTokens,
   // The loader validates shapes once; this guards the kernels (which index
   // blocks blindly) against a view that slipped through, at the cost of two
   // table lookups per call.
-  if (!gguf::canDequantize(w.type) || !gguf::isValidRowLength(w.type, w.cols) ||
+  if (!gguf::canDequantize(w.type) || gguf::rowsPerGroup(w.type) > 1 ||
+      !gguf::isValidRowLength(w.type, w.cols) ||
       w.rowBytes < gguf::rowBytes(w.type, w.cols))
     llvm::report_fatal_error(llvm::Twine(llvm::formatv(
         "matmul: unsupported weight view (type {0} = '{1}', {2} columns, "

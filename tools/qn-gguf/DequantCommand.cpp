@@ -17,6 +17,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <vector>
 
 using namespace llvm;
@@ -45,14 +46,16 @@ int runDequant() {
       qn::support::OutputFile::create(outputPath, (*fileOr)->filePaths());
   if (!out)
     return qn::gguftool::reportError("dequant", out.takeError());
-  // Row by row keeps memory small for large tensors.
+  // Row by row (a row group at a time for interleaved _r4/_r8 types) keeps
+  // memory small for large tensors.
   const int64_t rowLen = t->ne[0];
   const uint64_t rowSize = rowBytes(t->type, rowLen);
   const int64_t rows = rowLen ? t->numElements() / rowLen : 0;
-  std::vector<float> row(rowLen);
-  for (int64_t r = 0; r < rows; ++r) {
-    if (Error err =
-            dequantize(t->type, t->data + r * rowSize, row.data(), rowLen))
+  const int64_t group = rowsPerGroup(t->type);
+  std::vector<float> row(rowLen * group);
+  for (int64_t r = 0; r < rows; r += group) {
+    if (Error err = dequantizeRows(t->type, t->data + r * rowSize, row.data(),
+                                   std::min(group, rows - r), rowLen))
       return qn::gguftool::reportError(
           "dequant", createStringError("tensor '" + t->name +
                                        "': " + toString(std::move(err))));

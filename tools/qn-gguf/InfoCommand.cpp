@@ -21,6 +21,8 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <map>
+#include <vector>
 
 using namespace llvm;
 using namespace qn::gguf;
@@ -116,6 +118,44 @@ void printModelLine(raw_ostream &os, const json::Object &m) {
   os << "\n";
 }
 
+/// How many tensors of each type a file holds, in type id order.
+struct TypeCount {
+  GGMLType type;
+  int64_t tensors;
+};
+
+static std::vector<TypeCount> countTypes(const GGUFFile &file) {
+  std::map<uint32_t, int64_t> counts;
+  for (const TensorInfo &t : file.tensors())
+    ++counts[static_cast<uint32_t>(t.type)];
+  std::vector<TypeCount> out;
+  for (const auto &c : counts)
+    out.push_back({static_cast<GGMLType>(c.first), c.second});
+  return out;
+}
+
+/// One line per type: name, id, family, bits per weight, tensor count (the
+/// reader refuses unknown ids, so every type here has a table entry).
+static void printTypes(raw_ostream &os, const GGUFFile &file) {
+  std::vector<TypeCount> counts = countTypes(file);
+  if (counts.empty())
+    return;
+  os << "types: " << counts.size() << "\n";
+  for (const TypeCount &c : counts) {
+    const GGMLTypeInfo &info = *getTypeInfo(c.type);
+    os << "  " << left_justify(info.name, 10) << " id "
+       << left_justify(std::to_string(static_cast<uint32_t>(c.type)), 4)
+       << left_justify(getFamilyName(info.family), 16) << " "
+       << formatv("{0:F4}", bitsPerWeight(c.type)) << " bpw, " << c.tensors
+       << (c.tensors == 1 ? " tensor" : " tensors");
+    if (info.rowMetaBytes > 0)
+      os << ", " << info.rowMetaBytes << "-byte row scale";
+    if (info.rowsPerGroup > 1)
+      os << ", rows interleaved by " << info.rowsPerGroup;
+    os << "\n";
+  }
+}
+
 int runInfo() {
   auto fileOr = singleFile ? GGUFFile::openSingleFile(inputPath)
                            : GGUFFile::open(inputPath);
@@ -135,6 +175,7 @@ int runInfo() {
           ne.push_back(d);
         tensors.push_back(json::Object{{"name", t.name},
                                        {"type", getTypeName(t.type).str()},
+                                       {"type_id", int64_t(t.type)},
                                        {"ne", std::move(ne)},
                                        {"offset", int64_t(t.offset)},
                                        {"part", int64_t(t.shard)},
@@ -149,6 +190,16 @@ int runInfo() {
                       {"metadata", std::move(metadata)}};
     if (!noTensors)
       root["tensors"] = std::move(tensors);
+    json::Array types;
+    for (const TypeCount &c : countTypes(file)) {
+      const GGMLTypeInfo &info = *getTypeInfo(c.type);
+      types.push_back(json::Object{{"type", info.name.str()},
+                                   {"id", int64_t(c.type)},
+                                   {"family", getFamilyName(info.family).str()},
+                                   {"bits_per_weight", bitsPerWeight(c.type)},
+                                   {"tensors", c.tensors}});
+    }
+    root["types"] = std::move(types);
     if (std::optional<json::Object> m = modelSummary(file))
       root["model"] = std::move(*m);
     outs() << formatv("{0:2}", json::Value(std::move(root))) << "\n";
@@ -170,6 +221,7 @@ int runInfo() {
   os << "\n";
   std::optional<json::Object> model = modelSummary(file);
   if (noTensors) {
+    printTypes(os, file);
     if (model)
       printModelLine(os, *model);
     return 0;
@@ -183,6 +235,7 @@ int runInfo() {
       os << ", part " << t.shard + 1;
     os << "\n";
   }
+  printTypes(os, file);
   if (model)
     printModelLine(os, *model);
   return 0;

@@ -138,13 +138,23 @@ TEST(Dequantize, RejectsBadArguments) {
   llvm::Error negative = dequantize(GGMLType::F32, in, out, -1);
   EXPECT_TRUE(bool(negative));
   llvm::consumeError(std::move(negative));
-  llvm::Error unsupported = dequantize(GGMLType::IQ2_XXS, in, out, 0);
+  // q8_K64 is an activation format: known geometry, no decoder.
+  llvm::Error unsupported = dequantize(GGMLType::Q8_K64, in, out, 0);
   ASSERT_TRUE(bool(unsupported));
-  EXPECT_NE(llvm::toString(std::move(unsupported)).find("iq2_xxs"),
+  EXPECT_NE(llvm::toString(std::move(unsupported)).find("q8_K64"),
             std::string::npos);
-  llvm::Error unknown = dequantize(static_cast<GGMLType>(99), in, out, 0);
+  llvm::Error unknown = dequantize(static_cast<GGMLType>(100), in, out, 0);
   ASSERT_TRUE(bool(unknown));
-  EXPECT_NE(llvm::toString(std::move(unknown)).find("99"), std::string::npos);
+  EXPECT_NE(llvm::toString(std::move(unknown)).find("100"), std::string::npos);
+  // Interleaved types decode whole row groups only.
+  llvm::Error grouped = dequantize(GGMLType::Q4_0_R8, in, out, 32);
+  ASSERT_TRUE(bool(grouped));
+  EXPECT_NE(llvm::toString(std::move(grouped)).find("dequantizeRows"),
+            std::string::npos);
+  llvm::Error partialGroup = dequantizeRows(GGMLType::Q4_0_R8, in, out, 3, 32);
+  ASSERT_TRUE(bool(partialGroup));
+  EXPECT_NE(llvm::toString(std::move(partialGroup)).find("groups of 8"),
+            std::string::npos);
 }
 
 // Half to float, modelled in double: every half is exact in both.

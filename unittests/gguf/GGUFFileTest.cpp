@@ -314,6 +314,19 @@ std::string oneTensor(uint32_t nDims, llvm::ArrayRef<int64_t> ne, uint32_t type,
   return b.s;
 }
 
+TEST(GGUFFile, RejectsTensorsWhoseTypeOverrunsTheirData) {
+  // 'a' claims q8_0 (34 bytes for 32 elements) but 'b' starts 32 bytes in:
+  // what a type id read as the wrong layout looks like.
+  Bytes b;
+  b.header(2, 0).str("a").put<uint32_t>(1).put<int64_t>(32);
+  b.put<uint32_t>(8).put<uint64_t>(0);
+  b.str("b").put<uint32_t>(1).put<int64_t>(8);
+  b.put<uint32_t>(0).put<uint64_t>(32).padTo(32);
+  b.s.append(64, '\0');
+  expectParseError(b.s, "tensor 'a' (q8_0, ggml type id 8, {32}): its 34 "
+                        "bytes at data offset 0 overlap tensor 'b'");
+}
+
 TEST(GGUFFile, RejectsBadTensorInfo) {
   // Sanity: the helper makes a valid file.
   auto ok = parse(oneTensor(2, {4, 2}, 0, 0, 32));
@@ -323,7 +336,13 @@ TEST(GGUFFile, RejectsBadTensorInfo) {
   expectParseError(oneTensor(0, {}, 0, 0, 32), "0 dims");
   expectParseError(oneTensor(5, {1, 1, 1, 1, 1}, 0, 0, 32), "5 dims");
   expectParseError(oneTensor(2, {4, -2}, 0, 0, 32), "dim 1 is negative");
-  expectParseError(oneTensor(1, {8}, 99, 0, 32), "unknown ggml type id 99");
+  expectParseError(oneTensor(1, {8}, 100, 0, 32), "unknown ggml type id 100");
+  expectParseError(oneTensor(1, {8}, 100, 0, 32), "known types: f32, f16");
+  // Ids one ecosystem defines that qn does not read say what they are.
+  expectParseError(oneTensor(1, {8}, 40, 0, 32), "mainline llama.cpp's NVFP4");
+  // Interleaved layouts need whole row groups.
+  expectParseError(oneTensor(2, {32, 4}, 202, 0, 32),
+                   "4 rows of q4_0_r8, which stores rows in groups of 8");
   expectParseError(oneTensor(1, {33}, 8, 0, 64),
                    "row length 33 is not a multiple of the q8_0 block size 32");
   expectParseError(oneTensor(1, {4}, 0, 8, 64), "not a multiple of the "
