@@ -80,7 +80,8 @@ void printAttributes(llvm::raw_ostream &os, const plan::Dispatch &d) {
     if (d.operands.size() == 3)
       os << " residual=%" << d.operands[2];
     os << " activations="
-       << plan::activationsName(d.get<plan::MatmulParams>().activations);
+       << runtime::getMatmulActivationsName(
+              d.get<plan::MatmulParams>().activations);
     break;
   case plan::DispatchKind::RmsNorm:
   case plan::DispatchKind::L2Norm:
@@ -111,7 +112,7 @@ void printAttributes(llvm::raw_ostream &os, const plan::Dispatch &d) {
   case plan::DispatchKind::MoE: {
     const auto &p = d.get<plan::MoEParams>();
     os << " top_k=" << p.topK << (p.sharedExpert ? " shared" : "")
-       << " activations=" << plan::activationsName(p.activations);
+       << " activations=" << runtime::getMatmulActivationsName(p.activations);
     break;
   }
 

@@ -15,6 +15,8 @@
 
 #include "passes/Passes.h"
 
+#include "dialect/QNOps.h"
+
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -44,9 +46,9 @@ void buildCpuPipeline(OpPassManager &pm) {
 }
 
 std::string checkPipelineOptions(const CpuPipelineOptions &opts) {
-  const std::string &act = opts.activations;
-  if (act != "q8" && act != "q8prefill" && act != "f32")
-    return "activations must be q8, q8prefill or f32, got '" + act + "'";
+  if (!symbolizeActivations(opts.activations))
+    return "activations must be q8, q8prefill or f32, got '" +
+           opts.activations + "'";
   if (opts.device == "cpu")
     return "";
   if (opts.device == "cuda")
@@ -71,7 +73,7 @@ void registerCpuPipeline(
         build(pm, opts);
         return success();
       },
-      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+      [](function_ref<void(const mlir::detail::PassOptions &)> optHandler) {
         optHandler(CpuPipelineOptions());
       });
 }

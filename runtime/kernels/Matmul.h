@@ -13,8 +13,11 @@
 
 #include "gguf/GGMLType.h"
 
+#include "llvm/ADT/StringRef.h"
+
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 namespace qn::runtime {
 
@@ -43,6 +46,30 @@ struct WeightView {
 /// generic variant stay F32. Q8Prefill is F32 up to 4 tokens and Q8 above:
 /// prefill gets the int8 GEMM, decode keeps exact activations.
 enum class MatmulActivations { F32, Q8, Q8Prefill };
+
+/// The one spelling of each (`f32`, `q8`, `q8prefill`): the IR's
+/// `activations`, plan listings and qn-run --activations.
+inline llvm::StringRef getMatmulActivationsName(MatmulActivations act) {
+  switch (act) {
+  case MatmulActivations::F32:
+    return "f32";
+  case MatmulActivations::Q8:
+    return "q8";
+  case MatmulActivations::Q8Prefill:
+    return "q8prefill";
+  }
+  return "?";
+}
+
+/// The activations spelled `name`, or none.
+inline std::optional<MatmulActivations>
+parseMatmulActivations(llvm::StringRef name) {
+  for (MatmulActivations act : {MatmulActivations::F32, MatmulActivations::Q8,
+                                MatmulActivations::Q8Prefill})
+    if (getMatmulActivationsName(act) == name)
+      return act;
+  return std::nullopt;
+}
 
 /// Whether Q8 changes anything for a weight of `type`: some kernel
 /// multiplies it in int8 (the union of the two lists above).

@@ -361,18 +361,6 @@ inline llvm::StringRef backendName(Backend backend) {
 
 inline llvm::StringRef weightLayoutName(WeightLayout) { return "rows"; }
 
-inline llvm::StringRef activationsName(MatmulActivations act) {
-  switch (act) {
-  case MatmulActivations::F32:
-    return "f32";
-  case MatmulActivations::Q8:
-    return "q8";
-  case MatmulActivations::Q8Prefill:
-    return "q8prefill";
-  }
-  return "?";
-}
-
 inline llvm::StringRef attentionImplName(AttentionImpl impl) {
   return impl == AttentionImpl::Plain ? "plain" : "flash";
 }

@@ -42,27 +42,17 @@ EngineFlags::EngineFlags(cl::SubCommand &sub, cl::OptionCategory &cat)
                    "to the float64 reference)"),
           cl::init("q8"), cl::sub(sub), cl::cat(cat)) {}
 
-/// The --activations value as the runtime's enum, or an error naming it.
-static Expected<runtime::MatmulActivations>
-parseActivations(llvm::StringRef name) {
-  if (name == "q8")
-    return runtime::MatmulActivations::Q8;
-  if (name == "q8prefill")
-    return runtime::MatmulActivations::Q8Prefill;
-  if (name == "f32")
-    return runtime::MatmulActivations::F32;
-  return createStringError(inconvertibleErrorCode(),
-                           "--activations must be q8, q8prefill or f32, got '" +
-                               name + "'");
-}
-
 Expected<Engine> prepareEngine(const EngineFlags &flags,
                                const runtime::Model &model,
                                runtime::ContextParams &params, bool verbose) {
   Engine result;
-  auto act = parseActivations(flags.activations);
+  std::optional<runtime::MatmulActivations> act =
+      runtime::parseMatmulActivations(flags.activations);
   if (!act)
-    return act.takeError();
+    return createStringError(inconvertibleErrorCode(),
+                             "--activations must be q8, q8prefill or f32, "
+                             "got '" +
+                                 flags.activations + "'");
   // The direct engine's setting; the compiled plans carry their own, from
   // the same flag.
   runtime::setMatmulActivations(*act);

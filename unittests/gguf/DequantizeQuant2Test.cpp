@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "unittests/FixturePaths.h"
+#include "unittests/gguf/SameBits.h"
 
 #include "gguf/Dequantize.h"
 #include "gguf/GGUFFile.h"
@@ -25,12 +26,6 @@
 using namespace qn::gguf;
 
 namespace {
-
-uint32_t bitsOf(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
 
 struct Quant2Fixture {
   llvm::json::Value json = nullptr;
@@ -129,22 +124,8 @@ TEST(DequantizeQuant2, MatchesPeerBitForBitOnEveryFixtureType) {
       }
     }
 
-    auto deq = llvm::MemoryBuffer::getFile(
-        qn::test::fixturePath(t.getString("dequantized")->str()));
-    ASSERT_TRUE(bool(deq));
-    ASSERT_EQ((*deq)->getBufferSize(), ours.size() * sizeof(float));
-    const char *ref = (*deq)->getBufferStart();
-    int64_t mismatches = 0;
-    for (int64_t i = 0; i < rows * cols; ++i) {
-      float expected;
-      std::memcpy(&expected, ref + 4 * i, 4);
-      if (bitsOf(expected) != bitsOf(ours[i]) && mismatches++ < 3)
-        ADD_FAILURE() << "element " << i << " (row " << i / cols << ", col "
-                      << i % cols << "): peer " << expected << " (0x"
-                      << std::hex << bitsOf(expected) << "), ours " << ours[i]
-                      << " (0x" << bitsOf(ours[i]) << std::dec << ")";
-    }
-    EXPECT_EQ(mismatches, 0) << "of " << rows * cols;
+    qn::test::expectSameBitsAsFile(t.getString("dequantized")->str(), ours,
+                                   cols);
   }
 }
 

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "unittests/FixturePaths.h"
+#include "unittests/gguf/SameBits.h"
 
 #include "gguf/Dequantize.h"
 #include "gguf/GGUFFile.h"
@@ -24,11 +25,7 @@ using namespace qn::gguf;
 
 namespace {
 
-uint32_t bitsOf(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
+using qn::test::bitsOf;
 
 float fromBits(uint32_t u) {
   float f;
@@ -77,23 +74,8 @@ TEST(Dequantize, MatchesPeerBitForBitOnEveryFixtureType) {
       ASSERT_FALSE(bool(err)) << llvm::toString(std::move(err));
     }
 
-    auto deq = llvm::MemoryBuffer::getFile(
-        qn::test::fixturePath(t.getString("dequantized")->str()));
-    ASSERT_TRUE(bool(deq));
-    ASSERT_EQ((*deq)->getBufferSize(), ours.size() * sizeof(float));
-    const char *ref = (*deq)->getBufferStart();
-    int64_t mismatches = 0;
-    for (int64_t i = 0; i < rows * cols; ++i) {
-      float expected;
-      std::memcpy(&expected, ref + 4 * i, 4);
-      if (bitsOf(expected) != bitsOf(ours[i])) {
-        if (mismatches++ < 5)
-          ADD_FAILURE() << "element " << i << ": peer " << expected << " (0x"
-                        << std::hex << bitsOf(expected) << "), ours " << ours[i]
-                        << " (0x" << bitsOf(ours[i]) << std::dec << ")";
-      }
-    }
-    EXPECT_EQ(mismatches, 0);
+    qn::test::expectSameBitsAsFile(t.getString("dequantized")->str(), ours,
+                                   cols);
   }
 }
 
